@@ -1,0 +1,148 @@
+package policy
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Kinds of objects a plan acts on.
+const (
+	KindImage      = "image"
+	KindContainer  = "container"
+	KindVolume     = "volume"
+	KindNetwork    = "network"
+	KindBuildCache = "build_cache"
+)
+
+// Verbs of a plan action.
+const (
+	ActionRemove = "remove" // the object goes (for an image: its last tag, and the image with it)
+	ActionUntag  = "untag"  // one tag goes, the image stays
+	ActionPrune  = "prune"  // build cache prune
+)
+
+// PlanVersion is the version of the JSON plan document.
+const PlanVersion = 1
+
+// Plan is the outcome of Evaluate: what goes, what is kept on purpose, and
+// what the user should look at. Actions are in execution order: containers,
+// images, volumes, networks, build cache.
+type Plan struct {
+	Version  int       `json:"version"`
+	Policy   string    `json:"policy"`
+	Now      time.Time `json:"now"`
+	Actions  []Action  `json:"actions"`
+	Kept     []Kept    `json:"kept"`
+	Warnings []Warning `json:"warnings"`
+	Summary  Summary   `json:"summary"`
+}
+
+// Action is one removal. The JSON field set depends on Kind, as the plan
+// contract shows; the extra fields exist for prune (re-checks) and explain.
+type Action struct {
+	Kind   string
+	Action string
+	Ref    string // image: the tag acted on; "" for an untagged image
+	ID     string
+	Name   string // container, volume, network
+	Rule   string // "<block type>.<label>"
+	Reason string
+	Bytes  int64
+
+	// Basis and Timestamp say which time the decision used (zero for none).
+	Basis     string
+	Timestamp time.Time
+	// Rank is the keep rank (1 = newest) for image actions of rules with keep.
+	Rank int
+	// RemoveVolumes is set on container actions of rules with remove_volumes.
+	RemoveVolumes bool
+	// Force is set on container actions for running containers, which the
+	// daemon only removes with force; images are never forced.
+	Force bool
+	// Digests are the image's repo digests, for the journal.
+	Digests []string
+	// Range is the rule's declaration in the policy file.
+	Range hcl.Range
+}
+
+// MarshalJSON writes the contract's fields for the action's kind.
+func (a Action) MarshalJSON() ([]byte, error) {
+	switch a.Kind {
+	case KindImage:
+		return json.Marshal(struct {
+			Kind   string `json:"kind"`
+			Action string `json:"action"`
+			Ref    string `json:"ref"`
+			ID     string `json:"id"`
+			Rule   string `json:"rule"`
+			Reason string `json:"reason"`
+			Bytes  int64  `json:"bytes"`
+		}{a.Kind, a.Action, a.Ref, a.ID, a.Rule, a.Reason, a.Bytes})
+	case KindContainer:
+		return json.Marshal(struct {
+			Kind   string `json:"kind"`
+			Action string `json:"action"`
+			ID     string `json:"id"`
+			Name   string `json:"name"`
+			Rule   string `json:"rule"`
+			Reason string `json:"reason"`
+			Bytes  int64  `json:"bytes"`
+		}{a.Kind, a.Action, a.ID, a.Name, a.Rule, a.Reason, a.Bytes})
+	case KindVolume:
+		return json.Marshal(struct {
+			Kind   string `json:"kind"`
+			Action string `json:"action"`
+			Name   string `json:"name"`
+			Rule   string `json:"rule"`
+			Reason string `json:"reason"`
+		}{a.Kind, a.Action, a.Name, a.Rule, a.Reason})
+	case KindNetwork:
+		return json.Marshal(struct {
+			Kind   string `json:"kind"`
+			Action string `json:"action"`
+			Name   string `json:"name"`
+			ID     string `json:"id"`
+			Rule   string `json:"rule"`
+			Reason string `json:"reason"`
+		}{a.Kind, a.Action, a.Name, a.ID, a.Rule, a.Reason})
+	default:
+		return json.Marshal(struct {
+			Kind   string `json:"kind"`
+			Action string `json:"action"`
+			Rule   string `json:"rule"`
+			Reason string `json:"reason"`
+			Bytes  int64  `json:"bytes"`
+		}{a.Kind, a.Action, a.Rule, a.Reason, a.Bytes})
+	}
+}
+
+// Kept is an object a rule claimed (or would have claimed) and that stays:
+// within keep, not old enough yet, or protected.
+type Kept struct {
+	Kind   string `json:"kind"`
+	Ref    string `json:"ref,omitempty"`
+	ID     string `json:"id,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+
+	// ExpiresAt is when the object's age conditions become true, when it is
+	// kept only for being too young; zero otherwise.
+	ExpiresAt time.Time `json:"-"`
+}
+
+// Warning is something the user should look at that does not stop the plan.
+type Warning struct {
+	Message  string `json:"message"`
+	Filename string `json:"filename,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+}
+
+// Summary totals the plan.
+type Summary struct {
+	Actions          int   `json:"actions"`
+	ReclaimableBytes int64 `json:"reclaimable_bytes"`
+}
