@@ -1,8 +1,276 @@
 package policy
 
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Names of the built-in protections, as plans show them ("builtin.<name>").
+const (
+	BuiltinInUse  = "builtin.in_use"
+	BuiltinLatest = "builtin.latest"
+)
+
 // Evaluate decides, for every object in the snapshot, whether the policy
 // removes it, keeps it on purpose, or leaves it unclaimed. It is a pure
-// function of its arguments.
+// function of its arguments: the same policy and snapshot always give the
+// same plan, and nothing outside them (clock, daemon, files) is consulted.
+//
+// Objects are planned in dependency order: containers first, so that an
+// image, volume or network whose only users are removed by the same plan
+// can go too; then images, volumes, networks and the build cache.
 func Evaluate(p *Policy, s Snapshot) Plan {
-	panic("STUB: replaced by the engine work")
+	e := newEvaluator(p, s)
+	e.planContainers()
+	e.planImages()
+	e.planVolumes()
+	e.planNetworks()
+	e.planBuildCache()
+	e.finishWarnings()
+
+	plan := Plan{
+		Version:  PlanVersion,
+		Policy:   p.Filename,
+		Now:      s.Now,
+		Actions:  e.actions,
+		Kept:     e.kept,
+		Warnings: e.warnings,
+	}
+	if plan.Actions == nil {
+		plan.Actions = []Action{}
+	}
+	if plan.Kept == nil {
+		plan.Kept = []Kept{}
+	}
+	if plan.Warnings == nil {
+		plan.Warnings = []Warning{}
+	}
+	for _, a := range plan.Actions {
+		plan.Summary.Actions++
+		plan.Summary.ReclaimableBytes += a.Bytes
+	}
+	return plan
+}
+
+// evaluator holds the indexes one evaluation needs; it lives for one call.
+type evaluator struct {
+	p   *Policy
+	s   Snapshot
+	now time.Time
+
+	imagesByID        map[string]*Image
+	containersByImage map[string][]*Container
+	// removedContainers are the containers this plan removes; their images,
+	// volumes and networks count as free.
+	removedContainers map[string]bool
+	// volumesWithContainer are anonymous volumes removed together with a
+	// container (remove_volumes), so no volume rule plans them again.
+	volumesWithContainer map[string]string
+
+	// usage counts, per rule name, objects its selectors matched and objects
+	// it claimed; shadowedBy names the earlier rule that took its matches.
+	matched    map[string]int
+	claimed    map[string]int
+	shadowedBy map[string]string
+
+	actions  []Action
+	kept     []Kept
+	warnings []Warning
+}
+
+func newEvaluator(p *Policy, s Snapshot) *evaluator {
+	e := &evaluator{
+		p:                    p,
+		s:                    s,
+		now:                  s.Now,
+		imagesByID:           make(map[string]*Image, len(s.Images)),
+		containersByImage:    make(map[string][]*Container),
+		removedContainers:    make(map[string]bool),
+		volumesWithContainer: make(map[string]string),
+		matched:              make(map[string]int),
+		claimed:              make(map[string]int),
+		shadowedBy:           make(map[string]string),
+	}
+	for i := range s.Images {
+		e.imagesByID[s.Images[i].ID] = &s.Images[i]
+	}
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		e.containersByImage[c.ImageID] = append(e.containersByImage[c.ImageID], c)
+	}
+	e.warnings = append(e.warnings, p.Warnings...)
+	return e
+}
+
+// noteMatch records that rule's selectors matched an object that claimer
+// (possibly rule itself) claimed, for the claimed-nothing and shadowing
+// warnings.
+func (e *evaluator) noteMatch(rule, claimer string) {
+	e.matched[rule]++
+	if rule == claimer {
+		e.claimed[rule]++
+	} else if _, ok := e.shadowedBy[rule]; !ok {
+		e.shadowedBy[rule] = claimer
+	}
+}
+
+// remainingUsers returns the containers using the image that this plan
+// does not remove.
+func (e *evaluator) remainingUsers(imageID string) []*Container {
+	var users []*Container
+	for _, c := range e.containersByImage[imageID] {
+		if !e.removedContainers[c.ID] {
+			users = append(users, c)
+		}
+	}
+	return users
+}
+
+// ruleWarning builds a warning located at a rule's declaration.
+func ruleWarning(r hcl.Range, format string, args ...any) Warning {
+	w := Warning{Message: fmt.Sprintf(format, args...)}
+	if r.Filename != "" {
+		w.Filename = r.Filename
+		w.Line = r.Start.Line
+		w.Column = r.Start.Column
+	}
+	return w
+}
+
+type ruleRef struct {
+	name  string
+	decl  hcl.Range
+	noun  string // what it claims, plural: "tags", "containers", …
+	isTag bool
+}
+
+func (e *evaluator) ruleRefs() []ruleRef {
+	var refs []ruleRef
+	for _, r := range e.p.Containers {
+		refs = append(refs, ruleRef{r.Name(), r.DeclRange, "containers", false})
+	}
+	for _, r := range e.p.Images {
+		noun := "tags"
+		if r.Dangling {
+			noun = "untagged images"
+		}
+		refs = append(refs, ruleRef{r.Name(), r.DeclRange, noun, !r.Dangling})
+	}
+	for _, r := range e.p.Volumes {
+		refs = append(refs, ruleRef{r.Name(), r.DeclRange, "volumes", false})
+	}
+	for _, r := range e.p.Networks {
+		refs = append(refs, ruleRef{r.Name(), r.DeclRange, "networks", false})
+	}
+	return refs
+}
+
+// finishWarnings adds the warnings about rules: those that claimed nothing,
+// and those whose every match an earlier rule took.
+func (e *evaluator) finishWarnings() {
+	for _, r := range e.ruleRefs() {
+		switch {
+		case e.matched[r.name] == 0:
+			e.warnings = append(e.warnings, ruleWarning(r.decl,
+				"rule %s claimed nothing: no %s on this host match its selectors", r.name, r.noun))
+		case e.claimed[r.name] == 0:
+			e.warnings = append(e.warnings, ruleWarning(r.decl,
+				"rule %s is shadowed by %s: every one of the %d %s it matches is claimed by the earlier rule",
+				r.name, e.shadowedBy[r.name], e.matched[r.name], r.noun))
+		}
+	}
+}
+
+// labelsMatch reports whether labels satisfy every selector.
+func labelsMatch(sel []LabelSelector, labels map[string]string) bool {
+	for _, ls := range sel {
+		v, ok := labels[ls.Key]
+		if !ok || !ls.Value.Match(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// anyLabelMatches reports whether labels satisfy at least one selector.
+func anyLabelMatches(sel []LabelSelector, labels map[string]string) bool {
+	for _, ls := range sel {
+		if v, ok := labels[ls.Key]; ok && ls.Value.Match(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyMatch(ms []Matcher, s string) bool {
+	for _, m := range ms {
+		if m.Match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// protection is the reason something is kept regardless of rules.
+type protection struct {
+	rule   string // "protect.<label>" or "builtin.<name>"
+	reason string
+}
+
+// protectedByBlock returns the first protect block selecting an object by
+// name (with pick choosing the block's name list) or by label.
+func (e *evaluator) protectedByBlock(pick func(*Protect) []Matcher, names []string, labels map[string]string) *protection {
+	for _, pr := range e.p.Protects {
+		for _, n := range names {
+			if anyMatch(pick(pr), n) {
+				return &protection{pr.Name(), "protected by " + pr.Name()}
+			}
+		}
+		if len(pr.Labels) > 0 && labelsMatch(pr.Labels, labels) {
+			return &protection{pr.Name(), "protected by " + pr.Name() + " (labels)"}
+		}
+	}
+	return nil
+}
+
+// ago formats the age of t for reasons: "3d ago".
+func (e *evaluator) ago(t time.Time) string {
+	return FormatDuration(e.now.Sub(t).Truncate(time.Second)) + " ago"
+}
+
+// olderThan reports whether t is at least d before now; the second result
+// is when that becomes true.
+func (e *evaluator) olderThan(t time.Time, d time.Duration) (bool, time.Time) {
+	at := t.Add(d)
+	return !e.now.Before(at), at
+}
+
+func joinReason(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// examples lists up to n items for a warning: "a, b, c and 4 more".
+func examples(items []string, n int) string {
+	sort.Strings(items)
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -128,9 +128,16 @@ type Kept struct {
 	Rule   string `json:"rule"`
 	Reason string `json:"reason"`
 
+	// Basis and Timestamp say which time the decision used; Rank is the keep
+	// rank (0 when the rule has no keep).
+	Basis     string    `json:"-"`
+	Timestamp time.Time `json:"-"`
+	Rank      int       `json:"-"`
 	// ExpiresAt is when the object's age conditions become true, when it is
 	// kept only for being too young; zero otherwise.
 	ExpiresAt time.Time `json:"-"`
+	// Protected is set when a protection, not the rule, keeps the object.
+	Protected bool `json:"-"`
 }
 
 // Warning is something the user should look at that does not stop the plan.

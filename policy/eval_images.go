@@ -1,0 +1,504 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/go-units"
+)
+
+// y2k is the earliest believable build date; reproducible builds often set
+// Created to 1970, which makes age_basis = "created" see them as ancient.
+var y2k = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// refParts is a reference split into repository and tag.
+type refParts struct{ repo, tag string }
+
+// splitTag splits "host:5000/app:v1" into "host:5000/app" and "v1"; the tag
+// is "" when the reference has none.
+func splitTag(ref string) refParts {
+	slash := strings.LastIndex(ref, "/")
+	colon := strings.LastIndex(ref, ":")
+	if colon > slash {
+		return refParts{ref[:colon], ref[colon+1:]}
+	}
+	return refParts{ref, ""}
+}
+
+func (r *ImageRule) selectsTag(ref string, img *Image) bool {
+	if r.Dangling || len(r.Match) == 0 && len(r.Labels) == 0 {
+		return false
+	}
+	if len(r.Match) > 0 && !anyMatch(r.Match, ref) {
+		return false
+	}
+	return labelsMatch(r.Labels, img.Labels) && !anyMatch(r.Exclude, ref)
+}
+
+func (r *ImageRule) selectsUntagged(img *Image) bool {
+	return r.Dangling && labelsMatch(r.Labels, img.Labels)
+}
+
+// expiresByConditions reports whether claimed tags expire by keep and age.
+// A rule with only max_size expires nothing by itself: it evicts only what
+// its budget needs. A rule with no condition at all removes what it claims.
+func (r *ImageRule) expiresByConditions() bool {
+	return r.HasKeep || r.OlderThan > 0 || r.UnusedFor > 0 || r.MaxSize == 0
+}
+
+// claim is one tag (or one untagged image, with ref "") claimed by a rule.
+type claim struct {
+	img  *Image
+	ref  string
+	repo string
+	rule *ImageRule
+
+	prot      *protection
+	rank      int
+	expired   bool
+	reason    string
+	basis     Basis
+	ts        time.Time
+	expiresAt time.Time
+}
+
+func (e *evaluator) planImages() {
+	images := make([]*Image, len(e.s.Images))
+	for i := range e.s.Images {
+		images[i] = &e.s.Images[i]
+	}
+	sort.Slice(images, func(i, j int) bool { return imageSortKey(images[i]) < imageSortKey(images[j]) })
+
+	claimsByRule := make(map[*ImageRule][]*claim)
+	var unmatched []string
+	for _, img := range images {
+		if len(img.Tags) == 0 {
+			if c := e.claimUntagged(img); c != nil {
+				claimsByRule[c.rule] = append(claimsByRule[c.rule], c)
+			}
+			continue
+		}
+		for _, ref := range sortedCopy(img.Tags) {
+			c := e.claimTag(img, ref)
+			if c == nil {
+				unmatched = append(unmatched, ref)
+				continue
+			}
+			claimsByRule[c.rule] = append(claimsByRule[c.rule], c)
+		}
+	}
+
+	for _, r := range e.p.Images {
+		e.decideRule(r, claimsByRule[r])
+	}
+	e.emitImages(images, claimsByRule)
+
+	if len(unmatched) > 0 && e.hasTagRules() {
+		e.warnings = append(e.warnings, Warning{Message: fmt.Sprintf(
+			"%d tag(s) matched no image rule and are kept: %s", len(unmatched), examples(unmatched, 5))})
+	}
+}
+
+func imageSortKey(img *Image) string {
+	if len(img.Tags) == 0 {
+		return "\xff" + img.ID // untagged images after tagged ones
+	}
+	return sortedCopy(img.Tags)[0] + "\x00" + img.ID
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+func (e *evaluator) hasTagRules() bool {
+	for _, r := range e.p.Images {
+		if !r.Dangling {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *evaluator) claimTag(img *Image, ref string) *claim {
+	var c *claim
+	for _, r := range e.p.Images {
+		if !r.selectsTag(ref, img) {
+			continue
+		}
+		if c == nil {
+			c = &claim{img: img, ref: ref, repo: splitTag(ref).repo, rule: r}
+		}
+		e.noteMatch(r.Name(), c.rule.Name())
+	}
+	return c
+}
+
+func (e *evaluator) claimUntagged(img *Image) *claim {
+	var c *claim
+	for _, r := range e.p.Images {
+		if !r.selectsUntagged(img) {
+			continue
+		}
+		if c == nil {
+			c = &claim{img: img, rule: r}
+		}
+		e.noteMatch(r.Name(), c.rule.Name())
+	}
+	return c
+}
+
+// imageProtection returns what keeps a claimed tag regardless of its rule:
+// a protect block, a container that still uses the image, or the latest tag.
+func (e *evaluator) imageProtection(c *claim) *protection {
+	var names []string
+	if c.ref != "" {
+		names = []string{c.ref}
+	}
+	if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Images }, names, c.img.Labels); pr != nil {
+		return pr
+	}
+	if users := e.remainingUsers(c.img.ID); len(users) > 0 {
+		names := make([]string, len(users))
+		for i, u := range users {
+			names[i] = u.Name
+		}
+		return &protection{BuiltinInUse, "in use by container " + examples(names, 3)}
+	}
+	if e.p.ProtectLatest && c.ref != "" && splitTag(c.ref).tag == "latest" {
+		return &protection{BuiltinLatest, "latest tags are protected"}
+	}
+	if c.img.HasChildren && c.ref == "" {
+		return &protection{BuiltinInUse, "parent of other images"}
+	}
+	return nil
+}
+
+// seen is when the image got its tags here: LastTagTime, else the watcher's
+// first sighting, else Created.
+func seen(img *Image) time.Time {
+	switch {
+	case !img.LastTagTime.IsZero():
+		return img.LastTagTime
+	case !img.FirstSeen.IsZero():
+		return img.FirstSeen
+	}
+	return img.Created
+}
+
+// lastUsed is the newest sign of use: seen, the times of every container
+// created from the image (whether or not this plan removes it), and the
+// watcher's record.
+func (e *evaluator) lastUsed(img *Image) time.Time {
+	t := laterOf(seen(img), img.LastUsed)
+	for _, c := range e.containersByImage[img.ID] {
+		t = laterOf(t, laterOf(c.Created, laterOf(c.StartedAt, c.FinishedAt)))
+	}
+	return t
+}
+
+// imageTime returns the image's timestamp on a basis.
+func (e *evaluator) imageTime(img *Image, b Basis) time.Time {
+	switch b {
+	case BasisCreated:
+		return img.Created
+	case BasisLastUsed:
+		return e.lastUsed(img)
+	}
+	return seen(img)
+}
+
+func basisWord(b Basis) string {
+	if b == BasisLastUsed {
+		return "last used"
+	}
+	return string(b)
+}
+
+// decideRule ranks a rule's claims per repository and decides which expire.
+func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
+	if len(claims) == 0 {
+		return
+	}
+	for _, c := range claims {
+		c.basis = r.AgeBasis
+		c.ts = e.imageTime(c.img, r.AgeBasis)
+		c.prot = e.imageProtection(c)
+	}
+	e.rank(r, claims)
+	for _, c := range claims {
+		if c.prot == nil && r.expiresByConditions() {
+			e.applyConditions(r, c)
+		}
+	}
+	if r.MaxSize > 0 {
+		e.applyBudget(r, claims)
+	}
+	if r.AgeBasis == BasisCreated {
+		var old []string
+		for _, c := range claims {
+			if c.img.Created.Before(y2k) {
+				old = append(old, displayRef(c))
+			}
+		}
+		if len(old) > 0 {
+			e.warnings = append(e.warnings, ruleWarning(r.DeclRange,
+				"%d image(s) claimed by %s have a created date before 2000 (%s); with age_basis = \"created\" they look ancient: consider \"seen\"",
+				len(old), r.Name(), examples(dedupe(old), 3)))
+		}
+	}
+}
+
+func displayRef(c *claim) string {
+	if c.ref == "" {
+		return shortID(c.img.ID)
+	}
+	return c.ref
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func dedupe(s []string) []string {
+	s = sortedCopy(s)
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// rank numbers the distinct images of each repository among the rule's
+// claims, 1 being the newest (or highest version). Every tag of an image in
+// that repository shares its rank.
+func (e *evaluator) rank(r *ImageRule, claims []*claim) {
+	byRepo := make(map[string][]*claim)
+	for _, c := range claims {
+		byRepo[c.repo] = append(byRepo[c.repo], c)
+	}
+	for _, group := range byRepo {
+		type entry struct {
+			img     *Image
+			ts      time.Time
+			version *versionKey
+		}
+		var entries []*entry
+		index := make(map[string]*entry)
+		for _, c := range group {
+			en := index[c.img.ID]
+			if en == nil {
+				en = &entry{img: c.img, ts: c.ts}
+				index[c.img.ID] = en
+				entries = append(entries, en)
+			}
+			if r.OrderBy == OrderVersion {
+				if v := parseVersion(splitTag(c.ref).tag); v != nil && (en.version == nil || v.greater(en.version)) {
+					en.version = v
+				}
+			}
+		}
+		sort.SliceStable(entries, func(i, j int) bool {
+			a, b := entries[i], entries[j]
+			if r.OrderBy == OrderVersion {
+				switch {
+				case a.version != nil && b.version == nil:
+					return true
+				case a.version == nil && b.version != nil:
+					return false
+				case a.version != nil && b.version != nil && !a.version.equal(b.version):
+					return a.version.greater(b.version)
+				}
+			}
+			if !a.ts.Equal(b.ts) {
+				return a.ts.After(b.ts)
+			}
+			if !a.img.Created.Equal(b.img.Created) {
+				return a.img.Created.After(b.img.Created)
+			}
+			return a.img.ID < b.img.ID
+		})
+		for i, en := range entries {
+			for _, c := range group {
+				if c.img == en.img {
+					c.rank = i + 1
+				}
+			}
+		}
+	}
+}
+
+// applyConditions expires a claim that is beyond keep and meets every age
+// condition the rule sets; otherwise it records why it stays and until when.
+func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
+	var parts []string
+	if r.HasKeep {
+		if c.rank <= r.Keep {
+			c.reason = fmt.Sprintf("rank %d of keep %d", c.rank, r.Keep)
+			return
+		}
+		parts = append(parts, fmt.Sprintf("rank %d beyond keep %d", c.rank, r.Keep))
+	}
+	met := true
+	var expiresAt time.Time
+	if r.OlderThan > 0 {
+		old, at := e.olderThan(c.ts, r.OlderThan)
+		expiresAt = laterOf(expiresAt, at)
+		word := ", older than "
+		if !old {
+			met, word = false, ", younger than "
+		}
+		parts = append(parts, basisWord(c.basis)+" "+e.ago(c.ts)+word+FormatDuration(r.OlderThan))
+	}
+	if r.UnusedFor > 0 {
+		last := e.lastUsed(c.img)
+		old, at := e.olderThan(last, r.UnusedFor)
+		expiresAt = laterOf(expiresAt, at)
+		word := ", unused for over "
+		if !old {
+			met, word = false, ", used within "
+		}
+		parts = append(parts, "last used "+e.ago(last)+word+FormatDuration(r.UnusedFor))
+	}
+	if r.OlderThan == 0 && r.UnusedFor == 0 {
+		parts = append(parts, basisWord(c.basis)+" "+e.ago(c.ts))
+	}
+	c.reason = strings.Join(parts, ", ")
+	if met {
+		c.expired = true
+	} else {
+		c.expiresAt = expiresAt
+	}
+}
+
+// applyBudget evicts the rule's least recently used images that are neither
+// kept by rank nor protected until the rule's total size fits max_size.
+func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
+	byImage := make(map[string][]*claim)
+	var order []*Image
+	for _, c := range claims {
+		if _, ok := byImage[c.img.ID]; !ok {
+			order = append(order, c.img)
+		}
+		byImage[c.img.ID] = append(byImage[c.img.ID], c)
+	}
+	var total int64
+	var candidates []*Image
+	for _, img := range order {
+		remaining, evictable := false, true
+		for _, c := range byImage[img.ID] {
+			if !c.expired {
+				remaining = true
+			}
+			if c.prot != nil || r.HasKeep && c.rank <= r.Keep {
+				evictable = false
+			}
+		}
+		if !remaining {
+			continue
+		}
+		total += img.Size
+		if evictable {
+			candidates = append(candidates, img)
+		}
+	}
+	limit := units.HumanSize(float64(r.MaxSize))
+	startTotal := units.HumanSize(float64(total))
+	sort.SliceStable(candidates, func(i, j int) bool {
+		a, b := e.lastUsed(candidates[i]), e.lastUsed(candidates[j])
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		if !candidates[i].Created.Equal(candidates[j].Created) {
+			return candidates[i].Created.Before(candidates[j].Created)
+		}
+		return candidates[i].ID < candidates[j].ID
+	})
+	for _, img := range candidates {
+		if total <= r.MaxSize {
+			break
+		}
+		total -= img.Size
+		for _, c := range byImage[img.ID] {
+			if c.expired {
+				continue
+			}
+			c.expired = true
+			c.expiresAt = time.Time{}
+			c.reason = joinReason(rankPart(r, c), fmt.Sprintf("over max_size %s (rule total %s), least recently used: last used %s",
+				limit, startTotal, e.ago(e.lastUsed(img))))
+		}
+	}
+	if !r.expiresByConditions() {
+		for _, c := range claims {
+			if !c.expired && c.prot == nil {
+				c.reason = joinReason(rankPart(r, c), fmt.Sprintf("within max_size %s (rule total %s)", limit, units.HumanSize(float64(total))))
+			}
+		}
+	}
+}
+
+func rankPart(r *ImageRule, c *claim) string {
+	if !r.HasKeep {
+		return ""
+	}
+	return fmt.Sprintf("rank %d beyond keep %d", c.rank, r.Keep)
+}
+
+// emitImages turns claims into actions and kept entries, image by image:
+// expired tags are untagged, and the last tag of an image that loses every
+// tag (and is neither used nor a parent) is a removal that frees its bytes.
+func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*claim) {
+	byImage := make(map[string][]*claim)
+	for _, r := range e.p.Images {
+		for _, c := range claimsByRule[r] {
+			byImage[c.img.ID] = append(byImage[c.img.ID], c)
+		}
+	}
+	for _, img := range images {
+		claims := byImage[img.ID]
+		sort.SliceStable(claims, func(i, j int) bool { return claims[i].ref < claims[j].ref })
+		var expired []*claim
+		for _, c := range claims {
+			if c.expired {
+				expired = append(expired, c)
+				continue
+			}
+			k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: c.rule.Name(), Reason: c.reason,
+				Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
+			if c.prot != nil {
+				k.Rule, k.Protected = c.prot.rule, true
+				k.Reason = c.prot.reason + " (claimed by " + c.rule.Name() + ")"
+				k.ExpiresAt = time.Time{}
+			}
+			e.kept = append(e.kept, k)
+		}
+		removesImage := len(expired) > 0 && len(expired) == max(len(img.Tags), 1) && !img.HasChildren
+		for i, c := range expired {
+			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.rule.Name(),
+				Reason: c.reason, Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests, Range: c.rule.DeclRange}
+			if i == len(expired)-1 {
+				switch {
+				case removesImage:
+					a.Action = ActionRemove
+					a.Bytes = img.Size
+					if img.UniqueSize >= 0 {
+						a.Bytes = img.UniqueSize
+					}
+				case img.HasChildren && len(expired) == len(img.Tags):
+					a.Reason += "; other images are built on it, so it is only untagged"
+				}
+			}
+			e.actions = append(e.actions, a)
+		}
+	}
+}

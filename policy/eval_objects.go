@@ -1,0 +1,383 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/go-units"
+)
+
+// runningStates are the states in which a container's processes exist: a
+// rule removes such containers only when it names the state explicitly, and
+// the removal needs force (containers, never images).
+var runningStates = map[string]bool{StateRunning: true, StatePaused: true, StateRestarting: true}
+
+// containerTime returns the timestamp a container's age is measured from
+// for its state, and a verb for reasons.
+func containerTime(c *Container) (time.Time, string) {
+	switch c.State {
+	case StateExited, StateDead:
+		if !c.FinishedAt.IsZero() {
+			return c.FinishedAt, c.State
+		}
+	case StateRunning, StatePaused, StateRestarting:
+		if !c.StartedAt.IsZero() {
+			return c.StartedAt, "started"
+		}
+	}
+	return c.Created, "created"
+}
+
+func (r *ContainerRule) selects(c *Container, imageRefs []string) bool {
+	if !slices.Contains(r.Status, c.State) {
+		return false
+	}
+	if len(r.Names) > 0 && !anyMatch(r.Names, c.Name) {
+		return false
+	}
+	if len(r.Images) > 0 {
+		ok := false
+		for _, ref := range imageRefs {
+			if anyMatch(r.Images, ref) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if !labelsMatch(r.Labels, c.Labels) {
+		return false
+	}
+	return len(r.ExcludeLabels) == 0 || !anyLabelMatches(r.ExcludeLabels, c.Labels)
+}
+
+// containerImageRefs lists the references a container's image is known by:
+// the reference it was created from and the image's current tags.
+func (e *evaluator) containerImageRefs(c *Container) []string {
+	var refs []string
+	if c.Image != "" && !isImageID(c.Image) {
+		refs = append(refs, withDefaultTag(NormalizeRef(c.Image)))
+	}
+	if img := e.imagesByID[c.ImageID]; img != nil {
+		refs = append(refs, img.Tags...)
+	}
+	return refs
+}
+
+var imageIDPattern = regexp.MustCompile(`^(sha256:)?[0-9a-f]{12,64}$`)
+
+func isImageID(s string) bool { return imageIDPattern.MatchString(s) }
+
+// withDefaultTag adds ":latest" to a reference without a tag or digest, as
+// the daemon does.
+func withDefaultTag(ref string) string {
+	if splitTag(ref).tag == "" && !strings.ContainsRune(ref, '@') {
+		return ref + ":latest"
+	}
+	return ref
+}
+
+func (e *evaluator) planContainers() {
+	cs := make([]*Container, len(e.s.Containers))
+	for i := range e.s.Containers {
+		cs[i] = &e.s.Containers[i]
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name || cs[i].Name == cs[j].Name && cs[i].ID < cs[j].ID })
+
+	for _, c := range cs {
+		refs := e.containerImageRefs(c)
+		var rule *ContainerRule
+		for _, r := range e.p.Containers {
+			if r.selects(c, refs) {
+				if rule == nil {
+					rule = r
+				}
+				e.noteMatch(r.Name(), rule.Name())
+			}
+		}
+		if rule == nil {
+			continue
+		}
+		ts, verb := containerTime(c)
+		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: rule.Name(), Basis: verb, Timestamp: ts}
+		if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels); pr != nil {
+			kept.Rule, kept.Protected = pr.rule, true
+			kept.Reason = pr.reason + " (claimed by " + rule.Name() + ")"
+			e.kept = append(e.kept, kept)
+			continue
+		}
+		age := verb + " " + e.ago(ts)
+		if rule.OlderThan > 0 {
+			if old, at := e.olderThan(ts, rule.OlderThan); !old {
+				kept.Reason = age + ", younger than " + FormatDuration(rule.OlderThan)
+				kept.ExpiresAt = at
+				e.kept = append(e.kept, kept)
+				continue
+			}
+			age += ", older than " + FormatDuration(rule.OlderThan)
+		}
+		e.removedContainers[c.ID] = true
+		a := Action{
+			Kind: KindContainer, Action: ActionRemove, ID: c.ID, Name: c.Name,
+			Rule: rule.Name(), Reason: age, Bytes: c.SizeRw,
+			Basis: verb, Timestamp: ts, Force: runningStates[c.State],
+			RemoveVolumes: rule.RemoveVolumes, Range: rule.DeclRange,
+		}
+		if rule.RemoveVolumes {
+			if anon := e.anonymousVolumesOnlyUsedBy(c); len(anon) > 0 {
+				for _, v := range anon {
+					e.volumesWithContainer[v] = c.Name
+				}
+				a.Reason += fmt.Sprintf(", with %d anonymous volume(s)", len(anon))
+			}
+		}
+		e.actions = append(e.actions, a)
+	}
+}
+
+// anonymousVolumesOnlyUsedBy lists the anonymous volumes c mounts that no
+// other container mounts: the daemon removes those with the container.
+func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
+	var out []string
+	for _, name := range c.Volumes {
+		v := e.volume(name)
+		if v == nil || !v.Anonymous {
+			continue
+		}
+		shared := false
+		for i := range e.s.Containers {
+			o := &e.s.Containers[i]
+			if o.ID != c.ID && slices.Contains(o.Volumes, name) {
+				shared = true
+				break
+			}
+		}
+		if !shared {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (e *evaluator) volume(name string) *Volume {
+	for i := range e.s.Volumes {
+		if e.s.Volumes[i].Name == name {
+			return &e.s.Volumes[i]
+		}
+	}
+	return nil
+}
+
+// usersOf returns the names of containers that remain after this plan and
+// use the object, as chosen by uses.
+func (e *evaluator) usersOf(uses func(*Container) bool) []string {
+	var names []string
+	for i := range e.s.Containers {
+		c := &e.s.Containers[i]
+		if !e.removedContainers[c.ID] && uses(c) {
+			names = append(names, c.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (r *VolumeRule) selects(v *Volume) bool {
+	if len(r.Names) == 0 {
+		if !v.Anonymous {
+			return false
+		}
+	} else if !anyMatch(r.Names, v.Name) {
+		return false
+	}
+	return labelsMatch(r.Labels, v.Labels)
+}
+
+func (e *evaluator) planVolumes() {
+	vs := make([]*Volume, len(e.s.Volumes))
+	for i := range e.s.Volumes {
+		vs[i] = &e.s.Volumes[i]
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
+	for _, v := range vs {
+		if _, gone := e.volumesWithContainer[v.Name]; gone {
+			continue
+		}
+		var rule *VolumeRule
+		for _, r := range e.p.Volumes {
+			if r.selects(v) {
+				if rule == nil {
+					rule = r
+				}
+				e.noteMatch(r.Name(), rule.Name())
+			}
+		}
+		if rule == nil {
+			continue
+		}
+		kept := Kept{Kind: KindVolume, Name: v.Name, Rule: rule.Name(), Basis: "created", Timestamp: v.CreatedAt}
+		if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Volumes }, []string{v.Name}, v.Labels); pr != nil {
+			e.keepProtected(kept, pr, rule.Name())
+			continue
+		}
+		if users := e.usersOf(func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) }); len(users) > 0 {
+			e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule.Name())
+			continue
+		}
+		reason, ok := e.ageCondition(&kept, v.CreatedAt, "created", rule.OlderThan)
+		if !ok {
+			e.kept = append(e.kept, kept)
+			continue
+		}
+		e.actions = append(e.actions, Action{
+			Kind: KindVolume, Action: ActionRemove, Name: v.Name, Rule: rule.Name(),
+			Reason: reason, Bytes: max(v.Size, 0), Basis: "created", Timestamp: v.CreatedAt, Range: rule.DeclRange,
+		})
+	}
+}
+
+// ageCondition applies an older_than condition to a timestamp. It returns
+// the reason and whether the condition holds; when it does not, kept gets
+// the reason and expiry.
+func (e *evaluator) ageCondition(kept *Kept, ts time.Time, verb string, olderThan time.Duration) (string, bool) {
+	if olderThan == 0 {
+		if ts.IsZero() {
+			return "unused", true
+		}
+		return "unused, " + verb + " " + e.ago(ts), true
+	}
+	if ts.IsZero() {
+		kept.Reason = verb + " time unknown, so not older than " + FormatDuration(olderThan)
+		return "", false
+	}
+	reason := verb + " " + e.ago(ts)
+	if old, at := e.olderThan(ts, olderThan); !old {
+		kept.Reason = reason + ", younger than " + FormatDuration(olderThan)
+		kept.ExpiresAt = at
+		return "", false
+	}
+	return "unused, " + reason + ", older than " + FormatDuration(olderThan), true
+}
+
+func (e *evaluator) keepProtected(k Kept, pr *protection, claimedBy string) {
+	k.Rule, k.Protected = pr.rule, true
+	k.Reason = pr.reason + " (claimed by " + claimedBy + ")"
+	e.kept = append(e.kept, k)
+}
+
+// builtinNetworks are the daemon's own networks, never removable.
+var builtinNetworks = map[string]bool{"bridge": true, "host": true, "none": true, "ingress": true, "docker_gwbridge": true}
+
+// userDefined reports whether a network is one a user created and the
+// daemon lets a plain remove take away: not the daemon's own networks, and
+// not a swarm network.
+func (n *Network) userDefined() bool {
+	if builtinNetworks[n.Name] || n.Driver == "host" || n.Driver == "null" {
+		return false
+	}
+	return n.Scope != "swarm"
+}
+
+func (r *NetworkRule) selects(n *Network) bool {
+	if len(r.Names) > 0 && !anyMatch(r.Names, n.Name) {
+		return false
+	}
+	return labelsMatch(r.Labels, n.Labels)
+}
+
+func (e *evaluator) planNetworks() {
+	ns := make([]*Network, len(e.s.Networks))
+	for i := range e.s.Networks {
+		ns[i] = &e.s.Networks[i]
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i].Name < ns[j].Name || ns[i].Name == ns[j].Name && ns[i].ID < ns[j].ID })
+	for _, n := range ns {
+		if !n.userDefined() {
+			continue
+		}
+		var rule *NetworkRule
+		for _, r := range e.p.Networks {
+			if r.selects(n) {
+				if rule == nil {
+					rule = r
+				}
+				e.noteMatch(r.Name(), rule.Name())
+			}
+		}
+		if rule == nil {
+			continue
+		}
+		kept := Kept{Kind: KindNetwork, ID: n.ID, Name: n.Name, Rule: rule.Name(), Basis: "created", Timestamp: n.Created}
+		if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Networks }, []string{n.Name}, n.Labels); pr != nil {
+			e.keepProtected(kept, pr, rule.Name())
+			continue
+		}
+		uses := func(c *Container) bool { return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name) }
+		if users := e.usersOf(uses); len(users) > 0 {
+			e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule.Name())
+			continue
+		}
+		reason, ok := e.ageCondition(&kept, n.Created, "created", rule.OlderThan)
+		if !ok {
+			e.kept = append(e.kept, kept)
+			continue
+		}
+		e.actions = append(e.actions, Action{
+			Kind: KindNetwork, Action: ActionRemove, ID: n.ID, Name: n.Name, Rule: rule.Name(),
+			Reason: reason, Basis: "created", Timestamp: n.Created, Range: rule.DeclRange,
+		})
+	}
+}
+
+// planBuildCache plans one prune of the build cache, with the bytes the
+// daemon's records say it would free: records not in use (and not shared,
+// unless all), unused for long enough, down to keep_storage.
+func (e *evaluator) planBuildCache() {
+	r := e.p.BuildCache
+	if r == nil {
+		return
+	}
+	var total, eligible int64
+	var n int
+	for _, rec := range e.s.BuildCache.Records {
+		total += rec.Size
+		if rec.InUse || (rec.Shared && !r.All) {
+			continue
+		}
+		if r.UnusedFor > 0 {
+			last := rec.LastUsedAt
+			if last.IsZero() {
+				last = rec.CreatedAt
+			}
+			if old, _ := e.olderThan(last, r.UnusedFor); !old {
+				continue
+			}
+		}
+		eligible += rec.Size
+		n++
+	}
+	bytes := eligible
+	if r.KeepStorage > 0 {
+		bytes = min(eligible, max(total-r.KeepStorage, 0))
+	}
+	if n == 0 || bytes == 0 && r.KeepStorage > 0 {
+		return
+	}
+	reason := fmt.Sprintf("%d record(s)", n)
+	if r.UnusedFor > 0 {
+		reason += " unused for over " + FormatDuration(r.UnusedFor)
+	}
+	if r.KeepStorage > 0 {
+		reason += fmt.Sprintf(", keeping %s of %s", units.HumanSize(float64(r.KeepStorage)), units.HumanSize(float64(total)))
+	}
+	e.actions = append(e.actions, Action{
+		Kind: KindBuildCache, Action: ActionPrune, Rule: KindBuildCache, Reason: reason, Bytes: bytes, Range: r.DeclRange,
+	})
+}
+
