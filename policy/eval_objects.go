@@ -318,7 +318,9 @@ func (e *evaluator) planNetworks() {
 			e.keepProtected(kept, pr, rule.Name())
 			continue
 		}
-		uses := func(c *Container) bool { return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name) }
+		uses := func(c *Container) bool {
+			return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name)
+		}
 		if users := e.usersOf(uses); len(users) > 0 {
 			e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule.Name())
 			continue
@@ -380,4 +382,3 @@ func (e *evaluator) planBuildCache() {
 		Kind: KindBuildCache, Action: ActionPrune, Rule: KindBuildCache, Reason: reason, Bytes: bytes, Range: r.DeclRange,
 	})
 }
-
