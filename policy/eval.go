@@ -31,6 +31,7 @@ func Evaluate(p *Policy, s Snapshot) Plan {
 	e.planNetworks()
 	e.planBuildCache()
 	e.finishWarnings()
+	sortWarnings(e.warnings)
 
 	plan := Plan{
 		Version:  PlanVersion,
@@ -185,6 +186,21 @@ func (e *evaluator) finishWarnings() {
 	}
 }
 
+// sortWarnings puts warnings about the policy file first, in file order,
+// then the observations about the host.
+func sortWarnings(ws []Warning) {
+	sort.SliceStable(ws, func(i, j int) bool {
+		a, b := ws[i], ws[j]
+		if (a.Line == 0) != (b.Line == 0) {
+			return a.Line != 0
+		}
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+}
+
 // labelsMatch reports whether labels satisfy every selector.
 func labelsMatch(sel []LabelSelector, labels map[string]string) bool {
 	for _, ls := range sel {
@@ -237,9 +253,21 @@ func (e *evaluator) protectedByBlock(pick func(*Protect) []Matcher, names []stri
 	return nil
 }
 
-// ago formats the age of t for reasons: "3d ago".
+// ago formats the age of t for reasons, as coarsely as a person reads it:
+// "40s ago", "25m ago", "36h ago", "9d ago". explain shows exact times.
 func (e *evaluator) ago(t time.Time) string {
-	return FormatDuration(e.now.Sub(t).Truncate(time.Second)) + " ago"
+	d := e.now.Sub(t)
+	switch {
+	case d < time.Minute:
+		d = d.Truncate(time.Second)
+	case d < time.Hour:
+		d = d.Truncate(time.Minute)
+	case d < 48*time.Hour:
+		d = d.Truncate(time.Hour)
+	default:
+		d = d.Truncate(24 * time.Hour)
+	}
+	return FormatDuration(d) + " ago"
 }
 
 // olderThan reports whether t is at least d before now; the second result

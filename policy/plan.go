@@ -97,7 +97,8 @@ func (a Action) MarshalJSON() ([]byte, error) {
 			Name   string `json:"name"`
 			Rule   string `json:"rule"`
 			Reason string `json:"reason"`
-		}{a.Kind, a.Action, a.Name, a.Rule, a.Reason})
+			Bytes  int64  `json:"bytes"`
+		}{a.Kind, a.Action, a.Name, a.Rule, a.Reason, a.Bytes})
 	case KindNetwork:
 		return json.Marshal(struct {
 			Kind   string `json:"kind"`
