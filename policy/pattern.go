@@ -133,12 +133,14 @@ func compileGlob(p string, c glob.Compiler) (*glob.Pattern, error) {
 // CompileRegex compiles an RE2 pattern anchored as ^(?:p)$: it must match
 // the whole string.
 func CompileRegex(p string) (Matcher, error) {
-	re, err := regexp.Compile(`^(?:` + p + `)$`)
+	// Compiling p alone first both quotes the user's text in errors and
+	// makes sure p cannot close the group it is wrapped in ("a)|(b").
+	_, err := regexp.Compile(p)
+	var re *regexp.Regexp
+	if err == nil {
+		re, err = regexp.Compile(`^(?:` + p + `)$`)
+	}
 	if err != nil {
-		// Compile again unanchored so the message quotes the user's text.
-		if _, err2 := regexp.Compile(p); err2 != nil {
-			err = err2
-		}
 		var se *syntax.Error
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("invalid regular expression %q: %s in %q", p, se.Code, se.Expr)
@@ -179,9 +181,10 @@ func (e *errBroadHub) Error() string {
 }
 
 // normalizeRefPattern is NormalizeRef for patterns. Stripping docker.io/ is
-// only exact when the rest cannot reach into another registry: a wildcard
-// in the first path component, or a ** in the repository, could match a
-// registry name once the prefix is gone, so such patterns are refused.
+// only exact when the rest cannot reach into another registry: a first path
+// component that has a wildcard (and is followed by more path, or is a **)
+// or looks like a registry could match other registries' references once the
+// prefix is gone, so such patterns are refused.
 func normalizeRefPattern(p string) (string, error) {
 	familiar := NormalizeRef(p)
 	if familiar == p {
@@ -192,7 +195,9 @@ func normalizeRefPattern(p string) (string, error) {
 		repo = familiar[:i]
 	}
 	first, _, nested := strings.Cut(repo, "/")
-	if strings.Contains(repo, "**") || nested && strings.ContainsAny(first, `*?[{\`) {
+	wild := strings.ContainsAny(first, `*?[{\`)
+	registry := nested && (strings.ContainsAny(first, ".:") || first == "localhost")
+	if wild && (nested || strings.Contains(first, "**")) || registry {
 		return familiar, &errBroadHub{pattern: p, familiar: familiar}
 	}
 	return familiar, nil

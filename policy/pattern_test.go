@@ -1,0 +1,253 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRefGlobMatch(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		ref     string
+		want    bool
+	}{
+		// * stays within a path segment; ** crosses '/'.
+		{"*:*", "nginx:1.27", true},
+		{"*:*", "acme/api:1", false},
+		{"*/*:*", "acme/api:1", true},
+		{"**:*", "nginx:1.27", true},
+		{"**:*", "acme/api:1", true},
+		{"**:*", "ghcr.io/acme/team/api:pr-12", true},
+		{"**:*", "localhost:5000/app:dev", true},
+		{"nginx:*", "nginx:1.27", true},
+		{"nginx:*", "nginx:1.27-alpine", true},
+		{"nginx:*", "acme/nginx:1", false},
+		{"nginx:*", "nginxx:1", false},
+		{"**/nginx:*", "acme/nginx:1", true},
+		{"**/nginx:*", "nginx:1", true}, // a whole-segment **/ matches no segment too
+		{"**nginx:*", "acme/nginx:1", true},
+		{"ghcr.io/acme/*:*", "ghcr.io/acme/api:1", true},
+		{"ghcr.io/acme/*:*", "ghcr.io/acme/team/api:1", false},
+		{"ghcr.io/acme/**:pr-*", "ghcr.io/acme/api:pr-12", true},
+		{"ghcr.io/acme/**:pr-*", "ghcr.io/acme/team/api:pr-12", true},
+		{"ghcr.io/acme/**:pr-*", "ghcr.io/acme/api:v1", false},
+		{"ghcr.io/acme/**:pr-*", "ghcr.io/other/api:pr-1", false},
+		// ?, classes and braces.
+		{"app:v?", "app:v1", true},
+		{"app:v?", "app:v10", false},
+		{"app?x:1", "app/x:1", false}, // ? does not match '/'
+		{"app:v[0-9]", "app:v7", true},
+		{"app:v[0-9]", "app:vx", false},
+		{"app:[!0-9]*", "app:latest", true},
+		{"app:[!0-9]*", "app:1", false},
+		{"{nginx,redis}:*", "redis:7", true},
+		{"{nginx,redis}:*", "postgres:16", false},
+		{"app:{dev,staging}-*", "app:staging-3", true},
+		// Registries with a port.
+		{"localhost:5000/app:dev", "localhost:5000/app:dev", true},
+		{"localhost:5000/app:*", "localhost:5000/app:dev", true},
+		{"localhost:5000/*:*", "localhost:5000/app:dev", true},
+		{"localhost:*/app:*", "localhost:5000/app:dev", true},
+		{"*:*", "localhost:5000/app:dev", false},
+		// Escapes.
+		{`app:\*`, "app:*", true},
+		{`app:\*`, "app:x", false},
+		// The input is compared in its familiar form.
+		{"nginx:*", "docker.io/library/nginx:1", true},
+		{"acme/api:*", "docker.io/acme/api:1", true},
+	} {
+		m, err := CompileRefGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileRefGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if got := m.Match(tt.ref); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.ref, got, tt.want)
+		}
+		if m.String() != tt.pattern {
+			t.Errorf("CompileRefGlob(%q).String() = %q", tt.pattern, m.String())
+		}
+	}
+}
+
+func TestRefGlobNormalised(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, familiar string
+		matches           string
+	}{
+		{"docker.io/library/nginx:*", "nginx:*", "nginx:1"},
+		{"docker.io/acme/api:*", "acme/api:*", "acme/api:1"},
+		{"index.docker.io/library/redis:7*", "redis:7*", "redis:7.2"},
+		{"library/postgres:*", "postgres:*", "postgres:16"},
+		{"docker.io/library/*:*", "*:*", "nginx:1"},
+		{"docker.io/acme/**:*", "acme/**:*", "acme/a/b:1"},
+		{"docker.io/library/ngin?:*", "ngin?:*", "nginx:1"},
+	} {
+		m, familiar, err := compileRefGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("compileRefGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if familiar != tt.familiar {
+			t.Errorf("compileRefGlob(%q) normalised to %q, want %q", tt.pattern, familiar, tt.familiar)
+		}
+		if !m.Match(tt.matches) {
+			t.Errorf("%q does not match %q", tt.pattern, tt.matches)
+		}
+		if m.String() != tt.pattern {
+			t.Errorf("String() = %q, want the pattern as written", m.String())
+		}
+	}
+}
+
+func TestRefGlobErrors(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    []string // in the error
+	}{
+		{"nginx", []string{"no tag part", `"nginx:*"`, `"nginx:latest"`}},
+		{"**", []string{"no tag part", `"**:*"`}},
+		{"localhost:5000/app", []string{"no tag part", `"localhost:5000/app:*"`, `"localhost:5000/app:latest"`}},
+		{"ghcr.io/acme/api", []string{`"ghcr.io/acme/api:*"`}},
+		{"", []string{"empty pattern"}},
+		{"app:{a,b", []string{"invalid glob", "unclosed"}},
+		{"app:[", []string{"invalid glob"}},
+		{"docker.io/**:*", []string{"every registry", `"**:*"`}},
+		{"docker.io/library/**:*", []string{"every registry"}},
+		{"docker.io/*/app:*", []string{"every registry"}},
+		{"docker.io/{a,b}*/x:*", []string{"every registry"}},
+		{"docker.io/ghcr.io/x:*", []string{"every registry"}},
+	} {
+		_, err := CompileRefGlob(tt.pattern)
+		if err == nil {
+			t.Errorf("CompileRefGlob(%q) succeeded, want an error", tt.pattern)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("CompileRefGlob(%q) error %q does not say %s", tt.pattern, err, w)
+			}
+		}
+	}
+}
+
+func TestNameGlob(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"ci-*", "ci-job-17", true},
+		{"ci-*", "build-ci-1", false},
+		{"*_default", "myapp_default", true},
+		{"buildkitd*", "buildkitd", true},
+		{"job-[0-9][0-9]", "job-42", true},
+		{"job-[0-9][0-9]", "job-4", false},
+		{"{a,b}-?", "b-1", true},
+		{"pgdata", "pgdata", true},
+		{"pgdata", "pgdata2", false},
+	} {
+		m, err := CompileNameGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileNameGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if got := m.Match(tt.name); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.name, got, tt.want)
+		}
+	}
+	for _, p := range []string{"", "a{b", "[x"} {
+		if _, err := CompileNameGlob(p); err == nil {
+			t.Errorf("CompileNameGlob(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestLabelValueGlob(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, value string
+		want           bool
+	}{
+		{"*", "", true},
+		{"*", "/home/ci/project", true},
+		{"true", "true", true},
+		{"true", "yes", false},
+		{"/home/*", "/home/ci/project", true}, // label values are text, not paths
+		{"v1.*", "v1.2", true},
+	} {
+		m, err := compileLabelValue(tt.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Match(tt.value); got != tt.want {
+			t.Errorf("label value %q matches %q = %v, want %v", tt.pattern, tt.value, got, tt.want)
+		}
+		if m.String() != tt.pattern {
+			t.Errorf("String() = %q, want %q", m.String(), tt.pattern)
+		}
+	}
+}
+
+func TestRegex(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		// Anchored at both ends.
+		{`app:v\d+`, "app:v12", true},
+		{`app:v\d+`, "app:v12-rc", false},
+		{`app:v\d+`, "acme/app:v12", false},
+		{`registry.example.com/app:v\d+\.\d+\.\d+`, "registry.example.com/app:v1.2.3", true},
+		{`registry.example.com/app:v\d+\.\d+\.\d+`, "registry.example.com/app:v1.2.3-rc1", false},
+		// Alternation stays inside the anchors.
+		{`a:1|b:2`, "a:1", true},
+		{`a:1|b:2`, "a:1x", false},
+		{`a:1|b:2`, "xb:2", false},
+		{`.*`, "anything/at:all", true},
+		{`.*:pr-\d+`, "ghcr.io/acme/api:pr-7", true},
+	} {
+		m, err := CompileRegex(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileRegex(%q): %v", tt.pattern, err)
+			continue
+		}
+		if got := m.Match(tt.s); got != tt.want {
+			t.Errorf("regex %q matches %q = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+		if m.String() != tt.pattern {
+			t.Errorf("String() = %q, want %q", m.String(), tt.pattern)
+		}
+	}
+	for _, p := range []string{"(abc", "a**", `\p{Nope}`, "x)|(y"} {
+		_, err := CompileRegex(p)
+		if err == nil {
+			t.Errorf("CompileRegex(%q) succeeded, want an error", p)
+			continue
+		}
+		if !strings.Contains(err.Error(), "invalid regular expression") {
+			t.Errorf("CompileRegex(%q) error %q", p, err)
+		}
+	}
+}
+
+func TestNormalizeRef(t *testing.T) {
+	for in, want := range map[string]string{
+		"docker.io/library/nginx:1":            "nginx:1",
+		"docker.io/acme/x:1":                   "acme/x:1",
+		"index.docker.io/library/nginx:1":      "nginx:1",
+		"index.docker.io/acme/x:1":             "acme/x:1",
+		"registry-1.docker.io/library/redis:7": "redis:7",
+		"library/nginx:1":                      "nginx:1",
+		"docker.io/library/a/b:1":              "library/a/b:1",
+		"nginx:1":                              "nginx:1",
+		"acme/x:1":                             "acme/x:1",
+		"ghcr.io/acme/api:pr-12":               "ghcr.io/acme/api:pr-12",
+		"localhost:5000/app:dev":               "localhost:5000/app:dev",
+		"docker.io.example.com/app:1":          "docker.io.example.com/app:1",
+		"docker.io/":                           "docker.io/",
+		"":                                     "",
+	} {
+		if got := NormalizeRef(in); got != want {
+			t.Errorf("NormalizeRef(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
