@@ -289,8 +289,7 @@ func (d *decoder) protect(b *hcl.Block) *Protect {
 	p.Volumes = d.nameGlobs(attrs["volumes"])
 	p.Networks = d.nameGlobs(attrs["networks"])
 	p.Labels = d.labels(attrs["labels"])
-	if len(p.Images)+len(p.Containers)+len(p.Volumes)+len(p.Networks)+len(p.Labels) == 0 &&
-		!d.failed(attrs, "images", "images_regex", "containers", "volumes", "networks", "labels") {
+	if len(p.Images)+len(p.Containers)+len(p.Volumes)+len(p.Networks)+len(p.Labels) == 0 && !d.failedIn(b) {
 		d.warnf(b.DefRange, "Protect block protects nothing",
 			"Give it images, images_regex, containers, volumes, networks or labels, or remove it.")
 	}
@@ -336,8 +335,8 @@ func (d *decoder) image(b *hcl.Block, basis Basis) imageInfo {
 		}
 		return info
 	}
-	if d.failed(attrs, "match", "match_regex", "labels", "dangling") {
-		return info // whether it selects anything depends on a mistake already reported
+	if d.failedIn(b) {
+		return info // a mistake already reported may well be the missing selector
 	}
 	if len(r.Match) == 0 && len(r.Labels) == 0 {
 		d.errorf(b.DefRange, nil, "Rule selects nothing",
@@ -393,12 +392,12 @@ func matchesEverything(m Matcher) bool {
 func (d *decoder) container(b *hcl.Block) *ContainerRule {
 	r := &ContainerRule{Label: b.Labels[0], DeclRange: b.DefRange}
 	attrs := d.content(b, containerSchema)
-	if a := attrs["status"]; a == nil {
+	if a := attrs["status"]; a == nil && !d.failedIn(b) {
 		d.errorf(b.DefRange, nil, "Missing status",
 			"A container rule needs status, the states it removes, e.g. status = [\"exited\", \"dead\"]. "+
 				"Allowed: %s. Running containers are only removed when \"running\" is listed.",
 			quoteList(statusValues))
-	} else {
+	} else if a != nil {
 		items := d.items(a)
 		if len(items) == 0 && !d.failed(attrs, "status") {
 			d.errorf(a.Expr.Range(), &a.Range, "Empty status",
@@ -496,14 +495,26 @@ func (d *decoder) content(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
 // attributes.
 func (d *decoder) failed(attrs hcl.Attributes, names ...string) bool {
 	for _, name := range names {
-		a := attrs[name]
-		if a == nil {
-			continue
+		if a := attrs[name]; a != nil && d.failedAt(a.Range) {
+			return true
 		}
-		for _, diag := range d.diags {
-			if diag.Severity == hcl.DiagError && diag.Subject != nil && a.Range.Overlaps(*diag.Subject) {
-				return true
-			}
+	}
+	return false
+}
+
+// failedIn reports whether an error was already found inside block b.
+func (d *decoder) failedIn(b *hcl.Block) bool {
+	rng := b.DefRange
+	if body, ok := b.Body.(*hclsyntax.Body); ok {
+		rng = hcl.RangeOver(rng, body.SrcRange)
+	}
+	return d.failedAt(rng)
+}
+
+func (d *decoder) failedAt(rng hcl.Range) bool {
+	for _, diag := range d.diags {
+		if diag.Severity == hcl.DiagError && diag.Subject != nil && rng.Overlaps(*diag.Subject) {
+			return true
 		}
 	}
 	return false
@@ -866,6 +877,10 @@ func (d *decoder) explainEval(diags hcl.Diagnostics) hcl.Diagnostics {
 				diag.Detail = "A policy is plain data: strings cannot interpolate ${…}. " +
 					"Write the value itself, or $${ for a literal ${."
 			}
+		case "Ambiguous attribute key":
+			key := d.text(*diag.Subject)
+			diag.Summary = "Unquoted label key"
+			diag.Detail = fmt.Sprintf("Quote label keys that contain dots: %q = …", key)
 		case "Function calls not allowed":
 			name := "functions"
 			if call, ok := diag.Expression.(*hclsyntax.FunctionCallExpr); ok {

@@ -175,9 +175,10 @@ func NormalizeRef(ref string) string {
 type errBroadHub struct{ pattern, familiar string }
 
 func (e *errBroadHub) Error() string {
-	return fmt.Sprintf("pattern %q would match images of every registry once written as docker image ls "+
-		"shows Docker Hub images (%q): write the familiar form you mean, e.g. \"*:*\" for official images "+
-		"or \"acme/**:*\" for one organisation", e.pattern, e.familiar)
+	return fmt.Sprintf("pattern %q cannot be normalised: docker image ls shows Docker Hub images "+
+		"without docker.io/, but %q would also match images of other registries; write the familiar "+
+		"form you mean, e.g. \"*:*\" for official images or \"acme/**:*\" for one organisation",
+		e.pattern, e.familiar)
 }
 
 // normalizeRefPattern is NormalizeRef for patterns. Stripping docker.io/ is
