@@ -1,0 +1,6 @@
+# A protect block that protects nothing is a warning.
+protect "placeholder" {}
+
+protect "empty lists" {
+  images = []
+}
