@@ -1,17 +1,21 @@
+// Command docker-shaper is the Docker CLI plugin behind "docker shaper".
 package main
 
 import (
+	"github.com/docker-shaper/docker-shaper/plugin"
 	"github.com/docker/cli/cli-plugins/metadata"
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
-	"github.com/docker/cli/cli/command"
-	"github.com/spf13/cobra"
-	"github.com/hashicorp/hcl/v2"
-	"github.com/charmbracelet/log"
 )
 
-var _ = hcl.Pos{}
-var _ = log.New
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
 
 func main() {
-	cliplugin.Run(func(c command.Cli) *cobra.Command { return &cobra.Command{Use: "shaper"} }, metadata.Metadata{SchemaVersion: "0.1.0"})
+	cliplugin.Run(plugin.NewRootCommand, metadata.Metadata{
+		SchemaVersion:    "0.1.0",
+		Vendor:           "docker-shaper",
+		Version:          version,
+		ShortDescription: "Keep a Docker host in shape with retention policies",
+		URL:              "https://github.com/docker-shaper/docker-shaper",
+	})
 }

@@ -1,0 +1,93 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/docker/cli/cli/command"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/moby/moby/client"
+	"github.com/spf13/pflag"
+)
+
+// planOptions are the flags every plan-making command shares.
+type planOptions struct {
+	policyFile string
+	now        nowValue
+}
+
+// addPolicyFlag adds --policy to flags.
+func addPolicyFlag(flags *pflag.FlagSet, file *string) {
+	flags.StringVar(file, "policy", "",
+		"Use the policy in `FILE` (default $"+policyEnv+", else $DOCKER_CONFIG/shaper/policy.hcl, else the embedded default)")
+}
+
+// addNowFlag adds --now to flags.
+func addNowFlag(flags *pflag.FlagSet, now *nowValue) {
+	flags.Var(now, "now", `Plan for this time: RFC 3339, a date, or relative to the clock ("+7d", "-2h") (default the current time)`)
+}
+
+// planResult is a plan with what it was made from.
+type planResult struct {
+	Plan     policy.Plan
+	Policy   *loadedPolicy
+	Snapshot policy.Snapshot
+}
+
+// buildPlan is the one way a plan is made: load the policy (its errors stop
+// everything before the daemon is contacted), take a snapshot of the host,
+// and evaluate. check, prune, explain and watch all go through it, so they
+// tell the same story.
+func buildPlan(ctx context.Context, dockerCli command.Cli, opts planOptions) (*planResult, error) {
+	lp, err := loadPolicy(dockerCli.Err(), opts.policyFile)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := takeSnapshot(ctx, dockerCli.Client(), opts.now.at(clock()))
+	if err != nil {
+		return nil, daemonError(dockerCli, err)
+	}
+	plan := policy.Evaluate(lp.Policy, snap)
+	plan.Policy = lp.Name
+	addDiagWarnings(&plan, lp.Diags)
+	return &planResult{Plan: plan, Policy: lp, Snapshot: snap}, nil
+}
+
+// daemonError says which daemon could not be reached, and through which
+// docker context, when that is the problem.
+func daemonError(dockerCli command.Cli, err error) error {
+	if !client.IsErrConnectionFailed(err) {
+		return err
+	}
+	return fmt.Errorf("cannot reach the Docker daemon at %s (docker context %q): %w",
+		dockerCli.DockerEndpoint().Host, dockerCli.CurrentContext(), err)
+}
+
+// addDiagWarnings adds the loader's warning diagnostics to the plan's
+// warnings, unless the plan already carries one for the same place.
+func addDiagWarnings(plan *policy.Plan, diags hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagWarning {
+			continue
+		}
+		w := policy.Warning{Message: d.Summary}
+		if d.Detail != "" {
+			w.Message += ": " + d.Detail
+		}
+		if d.Subject != nil {
+			w.Filename, w.Line, w.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		dup := false
+		for _, have := range plan.Warnings {
+			if have.Filename == w.Filename && have.Line == w.Line && have.Column == w.Column &&
+				(have.Message == d.Summary || have.Message == w.Message) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			plan.Warnings = append(plan.Warnings, w)
+		}
+	}
+}
