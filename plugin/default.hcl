@@ -10,6 +10,13 @@
 # running containers are never touched unless a rule names "running", tags
 # named "latest" are kept (protect_latest), and named volumes are left alone.
 
+# Anything labelled shaper.keep=true stays, whatever the rules below say:
+# the way to keep one image, container, network or volume without writing a
+# policy (docker build --label shaper.keep=true, docker run --label ...).
+protect "labelled" {
+  labels = { "shaper.keep" = "true" }
+}
+
 # Stopped containers that finished more than 30 days ago. Containers of
 # Compose projects are left to `docker compose down`, which knows which ones
 # belong together.

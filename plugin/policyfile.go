@@ -68,6 +68,12 @@ func loadPolicy(errOut io.Writer, flagValue string) (*loadedPolicy, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadPolicyFile(errOut, path)
+}
+
+// loadPolicyFile loads the policy at path, or the embedded default when path
+// is "", as loadPolicy does.
+func loadPolicyFile(errOut io.Writer, path string) (*loadedPolicy, error) {
 	lp := &loadedPolicy{loader: policy.NewLoader()}
 	if path == "" {
 		lp.Name = embeddedName
