@@ -21,6 +21,8 @@ die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 started=$SECONDS
 [ "$(id -u)" -eq 0 ] || die "this starts a throwaway dockerd, which needs root: run it as root (e.g. sudo -E env \"PATH=\$PATH\" ./scripts/test.sh)"
 command -v go >/dev/null || die "go is not on PATH"
+# dockerd lives in sbin, which a root shell's PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 # --- Install the daemon when it is missing ----------------------------------
 if ! command -v dockerd >/dev/null; then
