@@ -57,6 +57,7 @@ func NewRootCommand(dockerCli command.Cli) *cobra.Command {
 	// One line per command; each lives in its own file.
 	for _, newCommand := range []func(command.Cli) *cobra.Command{
 		newCheckCommand,
+		newPruneCommand,
 		newValidateCommand,
 	} {
 		cmd.AddCommand(newCommand(dockerCli))
