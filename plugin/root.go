@@ -12,6 +12,7 @@ import (
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/cli/cli/debug"
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 )
 
@@ -28,8 +29,8 @@ func NewRootCommand(dockerCli command.Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "shaper",
 		Short: "Keep a Docker host in shape with retention policies",
-		Long: "Apply retention policies written in HCL to a Docker host: see what a policy would\n" +
-			"remove (check), validate a policy file (validate), and more.",
+		Long: "Keep a Docker host in shape: apply retention policies written in HCL to its\n" +
+			"containers, images, volumes, networks and build cache.",
 		Args:          cli.NoArgs,
 		RunE:          command.ShowHelp(dockerCli.Err()),
 		SilenceUsage:  true,
@@ -43,7 +44,9 @@ func NewRootCommand(dockerCli command.Cli) *cobra.Command {
 					return err
 				}
 			}
-			logger, err := newLogger(dockerCli.Err(), opts.logLevel, debug.IsEnabled())
+			// docker -D, or docker --log-level debug, mean debug here too.
+			debugMode := debug.IsEnabled() || logrus.IsLevelEnabled(logrus.DebugLevel)
+			logger, err := newLogger(dockerCli.Err(), opts.logLevel, debugMode)
 			if err != nil {
 				return err
 			}
