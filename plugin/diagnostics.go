@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"os"
 
@@ -8,15 +10,39 @@ import (
 	"golang.org/x/term"
 )
 
-// renderDiagnostics writes diags to w the way HCL tools do: file:line:col,
-// a source snippet from files, and the detail. Colour and wrapping only when
-// w is a terminal (and NO_COLOR is unset).
+// renderDiagnostics writes diags to w the way HCL tools do (a source
+// snippet from files, and the detail), each headed by its place as
+// file:line:column so editors and people can jump to it. Colour and wrapping
+// only when w is a terminal (and NO_COLOR is unset).
+//
+//	bad.hcl:3:17: Error: Pattern has no tag
+//
+//	  on bad.hcl line 3, in image "old":
+//	   3:   match      = ["nginx"]
+//
+//	Image patterns are REPOSITORY:TAG, …
 func renderDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) error {
 	if len(diags) == 0 {
 		return nil
 	}
 	width, color := terminalWidth(w)
-	return hcl.NewDiagnosticTextWriter(w, files, width, color && os.Getenv("NO_COLOR") == "").WriteDiagnostics(diags)
+	var buf bytes.Buffer
+	dw := hcl.NewDiagnosticTextWriter(&buf, files, width, color && os.Getenv("NO_COLOR") == "")
+	for _, d := range diags {
+		if d.Subject != nil {
+			fmt.Fprintf(&buf, "%s: ", diagPlace(d.Subject))
+		}
+		if err := dw.WriteDiagnostic(d); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// diagPlace is where a diagnostic points: "bad.hcl:3:17".
+func diagPlace(r *hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
 // terminalWidth returns w's width and true when w is a terminal, else 0 and
