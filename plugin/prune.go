@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
+	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
-	"github.com/docker/cli/cli/config"
 	"github.com/spf13/cobra"
 )
 
@@ -43,106 +42,117 @@ func newPruneCommand(dockerCli command.Cli) *cobra.Command {
 	return cmd
 }
 
-// runPrune plans with the real clock, shows the plan, asks (unless -f), and
-// applies it under the Docker context's lock.
+// runPrune plans with the real clock, shows the plan, asks (unless -f),
+// and applies it under the Docker context's lock (see enforce). A dry run
+// only plans: it takes no lock and calls no removal.
 func runPrune(ctx context.Context, dockerCli command.Cli, opts pruneOptions) error {
-	dir := contextDir(config.Dir(), dockerCli.CurrentContext())
-	if !opts.dryRun {
-		// Locked before planning: the plan is not made from a host another
-		// prune (or the watcher) is changing, and a second prune fails
-		// before it shows a plan it could not carry out.
-		release, err := acquireLock(dir, "docker shaper prune")
-		if err != nil {
-			var locked *lockedError
-			if errors.As(err, &locked) {
-				return cli.StatusError{StatusCode: 1, Status: err.Error() + ": nothing was removed"}
-			}
-			return err
-		}
-		defer release()
-	}
-
-	res, err := buildPlan(ctx, dockerCli, planOptions{policyFile: opts.policyFile})
-	if err != nil {
-		return err
-	}
-	plan := res.Plan
 	out, errOut := dockerCli.Out(), dockerCli.Err()
 	jsonOut := opts.format == formatJSON
+	planOpts := planOptions{policyFile: opts.policyFile}
 
-	if !jsonOut {
-		fmt.Fprintf(errOut, "Policy: %s\n", plan.Policy)
-		if err := renderPlan(out, plan, formatTable); err != nil {
+	if opts.dryRun {
+		res, err := buildPlan(ctx, dockerCli, planOpts)
+		if err != nil {
 			return err
 		}
-	}
-	if opts.dryRun || len(plan.Actions) == 0 {
-		switch {
-		case jsonOut && opts.dryRun:
+		if jsonOut {
 			// Exactly what check prints: a dry run is a check made the
 			// way prune makes its plan.
-			return renderPlanJSON(out, plan)
-		case jsonOut:
-			return renderPruneJSON(out, plan, nil)
+			return renderPlanJSON(out, res.Plan)
 		}
-		if opts.dryRun && len(plan.Actions) > 0 {
+		fmt.Fprintf(errOut, "Policy: %s\n", res.Plan.Policy)
+		if err := renderPlan(out, res.Plan, formatTable); err != nil {
+			return err
+		}
+		if len(res.Plan.Actions) > 0 {
 			fmt.Fprintln(errOut, "Dry run: nothing was removed.")
 		}
 		return nil
 	}
 
-	if !opts.force {
-		question := fmt.Sprintf("Remove %s, reclaiming %s?", plural(len(plan.Actions), "object", "objects"),
-			humanSize(plan.Summary.ReclaimableBytes))
-		if !dockerCli.In().IsTerminal() {
-			return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
-				"refusing to remove %s without confirmation: standard input is not a terminal, so nothing was removed; "+
-					"run \"docker shaper prune -f\" to remove without asking, or --dry-run to only look",
-				plural(len(plan.Actions), "object", "objects"))}
+	shown := false
+	show := func(res *planResult) error {
+		shown = true
+		if jsonOut {
+			return nil
 		}
-		if jsonOut { // the plan was not shown: show it where the question is asked
-			if err := renderPlan(errOut, plan, formatTable); err != nil {
+		fmt.Fprintf(errOut, "Policy: %s\n", res.Plan.Policy)
+		return renderPlan(out, res.Plan, formatTable)
+	}
+	res, report, err := enforce(ctx, dockerCli, enforceOptions{
+		Command: "prune",
+		Plan:    planOpts,
+		Approve: func(res *planResult) error {
+			if err := show(res); err != nil {
 				return err
 			}
-		}
-		ok, err := confirm(ctx, dockerCli.In(), errOut, question)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return cli.StatusError{StatusCode: 1, Status: "prune cancelled: nothing was removed"}
-		}
-	}
-
-	j, err := openJournal(filepath.Join(dir, journalFileName))
-	if err != nil {
-		return fmt.Errorf("%w: nothing was removed", err)
-	}
-	report, applyErr := applyPlan(ctx, newDaemonApplier(dockerCli.Client()), res, applyOptions{
-		Command:  "prune",
-		Journal:  j,
+			if opts.force {
+				return nil
+			}
+			return askToPrune(ctx, dockerCli, res.Plan, jsonOut)
+		},
 		Progress: newProgressWriter(errOut, errOut.IsTerminal()),
 		Measure:  true,
 	})
-	if err := j.Close(); err != nil && applyErr == nil {
-		applyErr = err
+	var locked *lockedError
+	switch {
+	case errors.As(err, &locked):
+		return cli.StatusError{StatusCode: 1, Status: err.Error() + ": nothing was removed"}
+	case res == nil:
+		return err
+	case report == nil: // nothing to do, or not approved
+		if err != nil {
+			return err
+		}
+		if jsonOut {
+			return renderPruneJSON(out, res.Plan, nil)
+		}
+		if !shown {
+			return show(res)
+		}
+		return nil
 	}
-	loggerFrom(ctx).Debug("applied", "took", report.Took, "journal", j.Path())
 
+	var rerr error
 	if jsonOut {
-		err = renderPruneJSON(out, plan, report)
+		rerr = renderPruneJSON(out, res.Plan, report)
 	} else {
 		fmt.Fprintln(out)
-		err = renderPruneTable(out, report)
+		rerr = renderPruneTable(out, report)
 	}
 	switch {
-	case applyErr != nil:
-		return applyErr
 	case err != nil:
 		return err
+	case rerr != nil:
+		return rerr
 	case report.Summary.Failed > 0:
-		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see the journal, %s",
-			plural(report.Summary.Failed, "removal", "removals"), report.Summary.Actions, j.Path())}
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and the journal",
+			plural(report.Summary.Failed, "removal", "removals"), report.Summary.Actions)}
+	}
+	return nil
+}
+
+// askToPrune asks whether to carry out plan. Without a terminal to ask on
+// it refuses: prune deletes nothing that nobody confirmed.
+func askToPrune(ctx context.Context, dockerCli command.Cli, plan policy.Plan, jsonOut bool) error {
+	objects := plural(len(plan.Actions), "object", "objects")
+	if !dockerCli.In().IsTerminal() {
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
+			"refusing to remove %s without confirmation: standard input is not a terminal, so nothing was removed; "+
+				"run \"docker shaper prune -f\" to remove without asking, or --dry-run to only look", objects)}
+	}
+	if jsonOut { // the plan goes to stdout only at the end: show it where the question is
+		if err := renderPlan(dockerCli.Err(), plan, formatTable); err != nil {
+			return err
+		}
+	}
+	question := fmt.Sprintf("Remove %s, reclaiming %s?", objects, humanSize(plan.Summary.ReclaimableBytes))
+	ok, err := confirm(ctx, dockerCli.In(), dockerCli.Err(), question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cli.StatusError{StatusCode: 1, Status: "prune cancelled: nothing was removed"}
 	}
 	return nil
 }
