@@ -117,6 +117,7 @@ type resultJSON struct {
 	Name    string `json:"name"`
 	ID      string `json:"id"`
 	Rule    string `json:"rule"`
+	Reason  string `json:"reason"`
 	Outcome string `json:"outcome"`
 	Detail  string `json:"detail"`
 	Bytes   int64  `json:"bytes"`
@@ -145,7 +146,7 @@ func renderPruneJSON(w io.Writer, plan policy.Plan, report *applyReport) error {
 		for _, r := range report.Results {
 			a := r.Action
 			doc.Results = append(doc.Results, resultJSON{
-				Kind: a.Kind, Action: a.Action, Ref: a.Ref, Name: a.Name, ID: a.ID, Rule: a.Rule,
+				Kind: a.Kind, Action: a.Action, Ref: a.Ref, Name: a.Name, ID: a.ID, Rule: a.Rule, Reason: a.Reason,
 				Outcome: r.Outcome, Detail: r.Detail, Bytes: r.Bytes,
 			})
 		}
