@@ -111,3 +111,13 @@ func TestProgressWriter(t *testing.T) {
 		}
 	}
 }
+
+func TestWhatGoes(t *testing.T) {
+	plan, _ := sampleReport()
+	if got := whatGoes(plan); got != "3 objects and 1 tag" {
+		t.Errorf("whatGoes = %q", got)
+	}
+	if got := whatGoes(policy.Plan{Actions: plan.Actions[:1]}); got != "1 object" {
+		t.Errorf("whatGoes = %q", got)
+	}
+}

@@ -135,7 +135,7 @@ func runPrune(ctx context.Context, dockerCli command.Cli, opts pruneOptions) err
 // askToPrune asks whether to carry out plan. Without a terminal to ask on
 // it refuses: prune deletes nothing that nobody confirmed.
 func askToPrune(ctx context.Context, dockerCli command.Cli, plan policy.Plan, jsonOut bool) error {
-	objects := plural(len(plan.Actions), "object", "objects")
+	objects := whatGoes(plan)
 	if !dockerCli.In().IsTerminal() {
 		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
 			"refusing to remove %s without confirmation: standard input is not a terminal, so nothing was removed; "+
@@ -155,6 +155,22 @@ func askToPrune(ctx context.Context, dockerCli command.Cli, plan policy.Plan, js
 		return cli.StatusError{StatusCode: 1, Status: "prune cancelled: nothing was removed"}
 	}
 	return nil
+}
+
+// whatGoes counts a plan's actions for people: "12 objects", or "3
+// objects and 9 tags" when some actions only untag.
+func whatGoes(plan policy.Plan) string {
+	tags := 0
+	for _, a := range plan.Actions {
+		if a.Action == policy.ActionUntag {
+			tags++
+		}
+	}
+	s := plural(len(plan.Actions)-tags, "object", "objects")
+	if tags > 0 {
+		s += " and " + plural(tags, "tag", "tags")
+	}
+	return s
 }
 
 // confirm asks question on out and reads the answer from in: only "y" or
