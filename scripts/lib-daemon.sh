@@ -1,0 +1,146 @@
+# scripts/lib-daemon.sh: a throwaway Docker daemon for scripts (bash).
+#
+# Sourced by scripts/test.sh and scripts/bench.sh (and whatever else needs a
+# daemon of its own). It never touches the machine's own daemon: it starts a
+# dockerd in a fresh temporary directory, labelled shaper.test=1 (which the
+# tests insist on before they wipe anything), and stops and removes it again.
+#
+#   . scripts/lib-daemon.sh
+#   daemon_install            # apt-get install docker.io when dockerd is missing
+#   trap 'daemon_stop' EXIT   # or call it from your own EXIT trap
+#   daemon_start              # sets DAEMON_DIR, DAEMON_PID; exports DOCKER_HOST
+#   ...
+#   daemon_log_tail 20        # the end of the daemon's log, on stderr
+#
+# All of it needs root. Functions return non-zero (after saying why on
+# stderr) instead of exiting, so the caller decides; callers run under
+# `set -euo pipefail`. Messages go through `say`, which the caller may
+# define; a default is provided.
+
+if ! declare -F say >/dev/null; then
+	say() { printf '==> %s\n' "$*" >&2; }
+fi
+
+DAEMON_DIR=""
+DAEMON_PID=""
+
+# daemon_install installs docker.io with apt-get when dockerd is missing,
+# without letting the package start a system daemon of its own.
+daemon_install() {
+	# dockerd lives in sbin, which a root shell's PATH may lack.
+	export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+	if ! command -v dockerd >/dev/null; then
+		say "installing docker.io (dockerd is missing)"
+		local t=$SECONDS rc_policy="" install_status=0
+		if [ ! -e /usr/sbin/policy-rc.d ]; then
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+			chmod 755 /usr/sbin/policy-rc.d
+			rc_policy=/usr/sbin/policy-rc.d
+		fi
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io; } </dev/null || install_status=$?
+		[ -z "$rc_policy" ] || rm -f "$rc_policy"
+		if [ "$install_status" -ne 0 ]; then
+			say "installing docker.io failed"
+			return 1
+		fi
+		say "installed docker.io in $((SECONDS - t))s"
+	fi
+	if ! command -v dockerd >/dev/null; then
+		say "dockerd is still missing after installing docker.io"
+		return 1
+	fi
+	if ! command -v docker >/dev/null; then
+		say "the docker CLI is missing"
+		return 1
+	fi
+}
+
+# daemon_start starts dockerd in a new temporary directory and waits (up to
+# 60s) until it answers. It sets DAEMON_DIR and DAEMON_PID, exports
+# DOCKER_HOST and SHAPER_TEST_DAEMON=1, and unsets the variables that would
+# point the docker CLI elsewhere.
+daemon_start() {
+	# Short paths: a unix socket path must stay under about 100 bytes.
+	DAEMON_DIR=$(mktemp -d /tmp/shaper-XXXXXX) || return 1
+	say "starting a throwaway dockerd in $DAEMON_DIR"
+	# setsid: a ^C reaches the caller, whose trap stops the daemon in order.
+	setsid dockerd \
+		--host "unix://$DAEMON_DIR/docker.sock" \
+		--data-root "$DAEMON_DIR/root" \
+		--exec-root "$DAEMON_DIR/exec" \
+		--pidfile "$DAEMON_DIR/docker.pid" \
+		--iptables=false \
+		--bridge=none \
+		--label shaper.test=1 \
+		>"$DAEMON_DIR/dockerd.log" 2>&1 </dev/null &
+	DAEMON_PID=$!
+
+	export DOCKER_HOST="unix://$DAEMON_DIR/docker.sock"
+	export SHAPER_TEST_DAEMON=1
+	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION
+
+	local t=$SECONDS
+	until docker info >/dev/null 2>&1; do
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			say "dockerd exited; the end of its log:"
+			daemon_log_tail 40
+			return 1
+		fi
+		if [ $((SECONDS - t)) -ge 60 ]; then
+			say "dockerd was not ready within 60s; the end of its log:"
+			daemon_log_tail 40
+			return 1
+		fi
+		sleep 0.5
+	done
+	say "dockerd $(docker info --format '{{.ServerVersion}}') ready in $((SECONDS - t))s"
+}
+
+# daemon_log_tail N prints the last N lines of the daemon's log on stderr.
+daemon_log_tail() {
+	[ -n "$DAEMON_DIR" ] && [ -f "$DAEMON_DIR/dockerd.log" ] || return 0
+	tail -n "${1:-20}" "$DAEMON_DIR/dockerd.log" >&2
+}
+
+# daemon_stop stops the daemon daemon_start started (TERM, then KILL after
+# 20s), its containerd, unmounts what it left and removes its directory.
+# It is safe to call more than once, and when nothing was started.
+daemon_stop() {
+	local D=$DAEMON_DIR pid="" i m
+	[ -n "$D" ] || return 0
+	if [ -s "$D/docker.pid" ]; then
+		pid=$(cat "$D/docker.pid")
+	fi
+	pid=${pid:-$DAEMON_PID}
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 40); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.5
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			say "dockerd did not stop within 20s: killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	if [ -n "$DAEMON_PID" ]; then
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	# The daemon's own containerd, should it have outlived a killed dockerd.
+	if [ -s "$D/exec/containerd/containerd.pid" ]; then
+		pid=$(cat "$D/exec/containerd/containerd.pid")
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			sleep 2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	# Anything still mounted under the daemon's directory, deepest first.
+	umount -R "$D/root" "$D/exec" 2>/dev/null || true
+	for m in $(awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
+	done
+	rm -rf "$D" 2>/dev/null || say "could not remove $D"
+	DAEMON_DIR=""
+	DAEMON_PID=""
+}
