@@ -62,6 +62,7 @@ func NewRootCommand(dockerCli command.Cli) *cobra.Command {
 		newCheckCommand,
 		newPruneCommand,
 		newValidateCommand,
+		newExplainCommand,
 	} {
 		cmd.AddCommand(newCommand(dockerCli))
 	}

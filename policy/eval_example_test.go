@@ -53,7 +53,7 @@ image "everything" {
 	snap := policy.Snapshot{Now: now, Images: []policy.Image{
 		{ID: "sha256:1234567890ab", Tags: []string{"tool:2"}, Created: now.Add(-48 * time.Hour), UniqueSize: -1},
 	}}
-	for _, obj := range policy.Explain(pol, snap, "tool:2").Objects {
+	for _, obj := range policy.Explain(policy.Evaluate(pol, snap), snap, "tool:2").Objects {
 		for _, d := range obj.Decisions {
 			fmt.Printf("%s: %s by %s (%s), from %s\n", d.Ref, d.Verdict, d.Rule, d.Reason, d.ExpiresAt.Format(time.DateOnly))
 		}

@@ -18,51 +18,50 @@ const (
 // Explanation is everything the plan decided about the objects a query
 // names, with the timestamps that decided it.
 type Explanation struct {
-	Query   string
-	Objects []ExplainedObject
+	Query   string            `json:"query"`
+	Objects []ExplainedObject `json:"objects"`
 }
 
 // ExplainedObject is one object the query matched.
 type ExplainedObject struct {
-	Kind string
-	ID   string
-	Name string // container, volume or network name; "" for images
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"` // container, volume or network name; "" for images
 	// Times are the object's timestamps by name ("created", "last tagged",
 	// "first seen", "last used", "started", "finished"), zero ones left out.
-	Times []NamedTime
+	Times []NamedTime `json:"times"`
 	// Decisions has one entry per tag for images (one for an untagged
 	// image) and one for any other object.
-	Decisions []Decision
+	Decisions []Decision `json:"decisions"`
 }
 
 // NamedTime is a timestamp and what it is.
 type NamedTime struct {
-	Name string
-	Time time.Time
+	Name string    `json:"name"`
+	Time time.Time `json:"time"`
 }
 
 // Decision is the plan's verdict on one tag or object.
 type Decision struct {
-	Ref       string // image tag; "" otherwise
-	Verdict   string
-	Rule      string // the claiming rule, or the protection; "" when unclaimed
-	Reason    string
-	Basis     string
-	Timestamp time.Time
-	Rank      int
+	Ref       string    `json:"ref,omitempty"` // image tag; "" otherwise
+	Verdict   string    `json:"verdict"`
+	Rule      string    `json:"rule,omitempty"` // the claiming rule, or the protection; "" when unclaimed
+	Reason    string    `json:"reason"`
+	Basis     string    `json:"basis,omitempty"`
+	Timestamp time.Time `json:"timestamp,omitzero"`
+	Rank      int       `json:"rank,omitempty"`
 	// ExpiresAt is when the object's age conditions become true, for an
 	// object kept only because it is too young; zero otherwise.
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
-// Explain evaluates the policy and reports what the plan decides about the
+// Explain reports what plan (Evaluate's result for s) decides about the
 // objects query names: an image reference ("app:1", ":latest" implied) or
 // ID prefix, a container name or ID prefix, a volume name, a network name
 // or ID prefix. A query may name objects of several kinds; all are
 // explained. Objects is empty when nothing matches.
-func Explain(p *Policy, s Snapshot, query string) Explanation {
-	plan := Evaluate(p, s)
-	e := newEvaluator(p, s) // indexes only, for last-use times
+func Explain(plan Plan, s Snapshot, query string) Explanation {
+	e := newEvaluator(&Policy{}, s) // indexes only, for last-use times
 	ex := Explanation{Query: query}
 
 	for i := range s.Images {

@@ -64,7 +64,7 @@ volume "anon" {}
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			got := summarize(policy.Explain(pol, snap, tt.query))
+			got := summarize(policy.Explain(policy.Evaluate(pol, snap), snap, tt.query))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Explain(%q) (-want +got):\n%s", tt.query, diff)
 			}
@@ -76,9 +76,10 @@ volume "anon" {}
 func TestExplainExpiry(t *testing.T) {
 	pol := loadPolicy(t, "p.hcl", []byte("image \"app\" {\n  match = [\"app:*\"]\n  older_than = \"7d\"\n}\n"))
 	created := testNow.Add(-2 * 24 * time.Hour)
-	ex := policy.Explain(pol, policy.Snapshot{Now: testNow, Images: []policy.Image{
+	snap := policy.Snapshot{Now: testNow, Images: []policy.Image{
 		{ID: "sha256:aaaa", Tags: []string{"app:1"}, Created: created, UniqueSize: -1},
-	}}, "app:1")
+	}}
+	ex := policy.Explain(policy.Evaluate(pol, snap), snap, "app:1")
 	if len(ex.Objects) != 1 || len(ex.Objects[0].Decisions) != 1 {
 		t.Fatalf("want one decision, got %+v", ex)
 	}
