@@ -124,31 +124,19 @@ func (e *evaluator) hasTagRules() bool {
 }
 
 func (e *evaluator) claimTag(img *Image, ref string) *claim {
-	var c *claim
-	for _, r := range e.p.Images {
-		if !r.selectsTag(ref, img) {
-			continue
-		}
-		if c == nil {
-			c = &claim{img: img, ref: ref, repo: splitTag(ref).repo, rule: r}
-		}
-		e.noteMatch(r.Name(), c.rule.Name())
+	r := claimFirst(e, e.p.Images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
+	if r == nil {
+		return nil
 	}
-	return c
+	return &claim{img: img, ref: ref, repo: splitTag(ref).repo, rule: r}
 }
 
 func (e *evaluator) claimUntagged(img *Image) *claim {
-	var c *claim
-	for _, r := range e.p.Images {
-		if !r.selectsUntagged(img) {
-			continue
-		}
-		if c == nil {
-			c = &claim{img: img, rule: r}
-		}
-		e.noteMatch(r.Name(), c.rule.Name())
+	r := claimFirst(e, e.p.Images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
+	if r == nil {
+		return nil
 	}
-	return c
+	return &claim{img: img, rule: r}
 }
 
 // imageProtection returns what keeps a claimed tag regardless of its rule:

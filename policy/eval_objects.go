@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // runningStates are the states in which a container's processes exist: a
@@ -92,15 +93,7 @@ func (e *evaluator) planContainers() {
 
 	for _, c := range cs {
 		refs := e.containerImageRefs(c)
-		var rule *ContainerRule
-		for _, r := range e.p.Containers {
-			if r.selects(c, refs) {
-				if rule == nil {
-					rule = r
-				}
-				e.noteMatch(r.Name(), rule.Name())
-			}
-		}
+		rule := claimFirst(e, e.p.Containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
 		if rule == nil {
 			continue
 		}
@@ -209,37 +202,67 @@ func (e *evaluator) planVolumes() {
 		if _, gone := e.volumesWithContainer[v.Name]; gone {
 			continue
 		}
-		var rule *VolumeRule
-		for _, r := range e.p.Volumes {
-			if r.selects(v) {
-				if rule == nil {
-					rule = r
-				}
-				e.noteMatch(r.Name(), rule.Name())
-			}
-		}
+		rule := claimFirst(e, e.p.Volumes, func(r *VolumeRule) bool { return r.selects(v) })
 		if rule == nil {
 			continue
 		}
-		kept := Kept{Kind: KindVolume, Name: v.Name, Rule: rule.Name(), Basis: "created", Timestamp: v.CreatedAt}
-		if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Volumes }, []string{v.Name}, v.Labels); pr != nil {
-			e.keepProtected(kept, pr, rule.Name())
-			continue
-		}
-		if users := e.usersOf(func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) }); len(users) > 0 {
-			e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule.Name())
-			continue
-		}
-		reason, ok := e.ageCondition(&kept, v.CreatedAt, "created", rule.OlderThan)
-		if !ok {
-			e.kept = append(e.kept, kept)
-			continue
-		}
-		e.actions = append(e.actions, Action{
-			Kind: KindVolume, Action: ActionRemove, Name: v.Name, Rule: rule.Name(),
-			Reason: reason, Bytes: max(v.Size, 0), Basis: "created", Timestamp: v.CreatedAt, Range: rule.DeclRange,
-		})
+		e.planUnused(unusedObject{
+			kind: KindVolume, name: v.Name, labels: v.Labels, created: v.CreatedAt, bytes: max(v.Size, 0),
+			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
+			usedBy:      func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) },
+		}, rule.Name(), rule.OlderThan, rule.DeclRange)
 	}
+}
+
+// unusedObject is a volume or network: removable only when no container
+// that stays uses it, aged from its creation.
+type unusedObject struct {
+	kind, id, name string
+	labels         map[string]string
+	created        time.Time
+	bytes          int64
+	protectedBy    func(*Protect) []Matcher
+	usedBy         func(*Container) bool
+}
+
+// planUnused decides a claimed volume or network: protected, in use, too
+// young, or removed.
+func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Duration, decl hcl.Range) {
+	kept := Kept{Kind: o.kind, ID: o.id, Name: o.name, Rule: rule, Basis: "created", Timestamp: o.created}
+	if pr := e.protectedByBlock(o.protectedBy, []string{o.name}, o.labels); pr != nil {
+		e.keepProtected(kept, pr, rule)
+		return
+	}
+	if users := e.usersOf(o.usedBy); len(users) > 0 {
+		e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule)
+		return
+	}
+	reason, ok := e.ageCondition(&kept, o.created, "created", olderThan)
+	if !ok {
+		e.kept = append(e.kept, kept)
+		return
+	}
+	e.actions = append(e.actions, Action{
+		Kind: o.kind, Action: ActionRemove, ID: o.id, Name: o.name, Rule: rule, Reason: reason,
+		Bytes: o.bytes, Basis: "created", Timestamp: o.created, Range: decl,
+	})
+}
+
+// claimFirst returns the first rule (in file order) that selects an
+// object, or nil, recording every rule that matched for the warnings.
+func claimFirst[R interface{ Name() string }](e *evaluator, rules []R, selects func(R) bool) R {
+	var first R
+	found := false
+	for _, r := range rules {
+		if !selects(r) {
+			continue
+		}
+		if !found {
+			first, found = r, true
+		}
+		e.noteMatch(r.Name(), first.Name())
+	}
+	return first
 }
 
 // ageCondition applies an older_than condition to a timestamp. It returns
@@ -301,39 +324,17 @@ func (e *evaluator) planNetworks() {
 		if !n.userDefined() {
 			continue
 		}
-		var rule *NetworkRule
-		for _, r := range e.p.Networks {
-			if r.selects(n) {
-				if rule == nil {
-					rule = r
-				}
-				e.noteMatch(r.Name(), rule.Name())
-			}
-		}
+		rule := claimFirst(e, e.p.Networks, func(r *NetworkRule) bool { return r.selects(n) })
 		if rule == nil {
 			continue
 		}
-		kept := Kept{Kind: KindNetwork, ID: n.ID, Name: n.Name, Rule: rule.Name(), Basis: "created", Timestamp: n.Created}
-		if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Networks }, []string{n.Name}, n.Labels); pr != nil {
-			e.keepProtected(kept, pr, rule.Name())
-			continue
-		}
-		uses := func(c *Container) bool {
-			return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name)
-		}
-		if users := e.usersOf(uses); len(users) > 0 {
-			e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule.Name())
-			continue
-		}
-		reason, ok := e.ageCondition(&kept, n.Created, "created", rule.OlderThan)
-		if !ok {
-			e.kept = append(e.kept, kept)
-			continue
-		}
-		e.actions = append(e.actions, Action{
-			Kind: KindNetwork, Action: ActionRemove, ID: n.ID, Name: n.Name, Rule: rule.Name(),
-			Reason: reason, Basis: "created", Timestamp: n.Created, Range: rule.DeclRange,
-		})
+		e.planUnused(unusedObject{
+			kind: KindNetwork, id: n.ID, name: n.Name, labels: n.Labels, created: n.Created,
+			protectedBy: func(p *Protect) []Matcher { return p.Networks },
+			usedBy: func(c *Container) bool {
+				return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name)
+			},
+		}, rule.Name(), rule.OlderThan, rule.DeclRange)
 	}
 }
 
