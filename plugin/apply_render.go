@@ -14,6 +14,20 @@ import (
 
 // applySummary totals an apply, overall and per kind of object.
 type applySummary struct {
+	outcomeCounts
+	// Kinds are the totals of each kind the plan acts on, in execution
+	// order.
+	Kinds []kindSummary `json:"kinds"`
+}
+
+// kindSummary totals the actions of one kind.
+type kindSummary struct {
+	Kind string `json:"kind"`
+	outcomeCounts
+}
+
+// outcomeCounts are the totals an apply reports, overall and per kind.
+type outcomeCounts struct {
 	Actions  int `json:"actions"`
 	Removed  int `json:"removed"`
 	Untagged int `json:"untagged"`
@@ -28,31 +42,15 @@ type applySummary struct {
 	// before to after; null when it was not measured. Other users of the
 	// daemon change it too.
 	MeasuredBytes *int64 `json:"measured_bytes"`
-	// Kinds are the totals of each kind the plan acts on, in execution
-	// order.
-	Kinds []kindSummary `json:"kinds"`
 }
 
-// kindSummary totals the actions of one kind.
-type kindSummary struct {
-	Kind           string `json:"kind"`
-	Actions        int    `json:"actions"`
-	Removed        int    `json:"removed"`
-	Untagged       int    `json:"untagged"`
-	Skipped        int    `json:"skipped"`
-	Failed         int    `json:"failed"`
-	PlannedBytes   int64  `json:"planned_bytes"`
-	ReclaimedBytes int64  `json:"reclaimed_bytes"`
-	MeasuredBytes  *int64 `json:"measured_bytes"`
-}
-
-// kindOrder is the execution order of kinds.
 var kindOrder = []string{policy.KindContainer, policy.KindImage, policy.KindVolume, policy.KindNetwork, policy.KindBuildCache}
 
 // summarize totals results; before and after are disk usage measurements
 // (nil when not measured).
 func summarize(actions []policy.Action, results []actionResult, before, after diskTotals) applySummary {
-	s := applySummary{Actions: len(actions), Kinds: []kindSummary{}}
+	s := applySummary{Kinds: []kindSummary{}}
+	s.Actions = len(actions)
 	order := slices.Clone(kindOrder)
 	kinds := make(map[string]*kindSummary)
 	for _, k := range order {
