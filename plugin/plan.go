@@ -6,7 +6,6 @@ import (
 
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/cli/cli/command"
-	"github.com/hashicorp/hcl/v2"
 	"github.com/moby/moby/client"
 	"github.com/spf13/pflag"
 )
@@ -50,7 +49,6 @@ func buildPlan(ctx context.Context, dockerCli command.Cli, opts planOptions) (*p
 	}
 	plan := policy.Evaluate(lp.Policy, snap)
 	plan.Policy = lp.Name
-	addDiagWarnings(&plan, lp.Diags)
 	return &planResult{Plan: plan, Policy: lp, Snapshot: snap}, nil
 }
 
@@ -62,32 +60,4 @@ func daemonError(dockerCli command.Cli, err error) error {
 	}
 	return fmt.Errorf("cannot reach the Docker daemon at %s (docker context %q): %w",
 		dockerCli.DockerEndpoint().Host, dockerCli.CurrentContext(), err)
-}
-
-// addDiagWarnings adds the loader's warning diagnostics to the plan's
-// warnings, unless the plan already carries one for the same place.
-func addDiagWarnings(plan *policy.Plan, diags hcl.Diagnostics) {
-	for _, d := range diags {
-		if d.Severity != hcl.DiagWarning {
-			continue
-		}
-		w := policy.Warning{Message: d.Summary}
-		if d.Detail != "" {
-			w.Message += ": " + d.Detail
-		}
-		if d.Subject != nil {
-			w.Filename, w.Line, w.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
-		}
-		dup := false
-		for _, have := range plan.Warnings {
-			if have.Filename == w.Filename && have.Line == w.Line && have.Column == w.Column &&
-				(have.Message == d.Summary || have.Message == w.Message) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			plan.Warnings = append(plan.Warnings, w)
-		}
-	}
 }
