@@ -90,6 +90,11 @@ func TestScript(t *testing.T) {
 			switch cond {
 			case "daemon":
 				return cli != nil, nil
+			case "pause": // the daemon can pause containers (check_cmds_test.go)
+				if cli == nil {
+					return false, nil
+				}
+				return canPause(cli)
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
