@@ -6,6 +6,7 @@ import (
 
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/cli/cli/command"
+	"github.com/docker/cli/cli/config"
 	"github.com/moby/moby/client"
 	"github.com/spf13/pflag"
 )
@@ -14,6 +15,10 @@ import (
 type planOptions struct {
 	policyFile string
 	now        nowValue
+	// loaded is a policy already loaded, used instead of loading
+	// policyFile: the watcher's, which keeps its last good policy when
+	// the file turns bad.
+	loaded *loadedPolicy
 }
 
 // addPolicyFlag adds --policy to flags.
@@ -37,16 +42,22 @@ type planResult struct {
 // buildPlan is the one way a plan is made: load the policy (its errors stop
 // everything before the daemon is contacted), take a snapshot of the host,
 // and evaluate. check, prune, explain and watch all go through it, so they
-// tell the same story.
+// tell the same story, dating images with the watcher's state alike.
 func buildPlan(ctx context.Context, dockerCli command.Cli, opts planOptions) (*planResult, error) {
-	lp, err := loadPolicy(dockerCli.Err(), opts.policyFile)
-	if err != nil {
-		return nil, err
+	lp := opts.loaded
+	if lp == nil {
+		var err error
+		if lp, err = loadPolicy(dockerCli.Err(), opts.policyFile); err != nil {
+			return nil, err
+		}
 	}
 	snap, err := takeSnapshot(ctx, dockerCli.Client(), opts.now.at(clock()))
 	if err != nil {
 		return nil, daemonError(dockerCli, err)
 	}
+	// The watcher's first-seen and last-use dates, when it keeps any for
+	// this context: every command dates images as the watcher does.
+	applyWatchState(ctx, &snap, contextDir(config.Dir(), dockerCli.CurrentContext()))
 	plan := policy.Evaluate(lp.Policy, snap)
 	plan.Policy = lp.Name
 	return &planResult{Plan: plan, Policy: lp, Snapshot: snap}, nil

@@ -62,6 +62,7 @@ func NewRootCommand(dockerCli command.Cli) *cobra.Command {
 		newCheckCommand,
 		newPruneCommand,
 		newValidateCommand,
+		newWatchCommand,
 		newExplainCommand,
 	} {
 		cmd.AddCommand(newCommand(dockerCli))

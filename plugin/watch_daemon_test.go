@@ -1,0 +1,355 @@
+package plugin
+
+// Tests of the watcher against the real test daemon (see
+// internal/fixture.TestDaemon), run in-process with a quick pace. They
+// wait for conditions with a deadline, never for a fixed time.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/docker-shaper/docker-shaper/internal/fixture"
+	"github.com/docker/cli/cli/command"
+	"github.com/moby/moby/client"
+)
+
+// quickTiming is the watcher's pace in tests.
+var quickTiming = watchTiming{
+	saveDelay:  50 * time.Millisecond,
+	heartbeat:  time.Second,
+	pollPolicy: 100 * time.Millisecond,
+	retryMin:   100 * time.Millisecond,
+	retryMax:   time.Second,
+}
+
+// syncBuffer is a buffer the watcher logs to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// runningWatcher is a watcher run in-process by a test.
+type runningWatcher struct {
+	t      testing.TB
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	err    error
+	ended  bool
+}
+
+// startWatcher runs runWatch until the test stops it (or ends).
+func startWatcher(t testing.TB, cli command.Cli, opts watchOptions) *runningWatcher {
+	t.Helper()
+	if opts.timing == (watchTiming{}) {
+		opts.timing = quickTiming
+	}
+	w := &runningWatcher{t: t, logs: new(syncBuffer), done: make(chan error, 1)}
+	logger := log.NewWithOptions(w.logs, log.Options{Level: log.DebugLevel, ReportTimestamp: true, TimeFormat: "15:04:05.000"})
+	ctx, cancel := context.WithCancel(withLogger(context.Background(), logger))
+	w.cancel = cancel
+	go func() { w.done <- runWatch(ctx, cli, opts) }()
+	t.Cleanup(func() {
+		w.stop()
+		if t.Failed() {
+			t.Logf("the watcher's log:\n%s", w.logs)
+		}
+	})
+	return w
+}
+
+// stop cancels the watcher (as SIGTERM does) and waits for it to return.
+func (w *runningWatcher) stop() error {
+	w.t.Helper()
+	if w.ended {
+		return w.err
+	}
+	w.cancel()
+	select {
+	case w.err = <-w.done:
+	case <-time.After(60 * time.Second):
+		w.t.Fatalf("the watcher did not stop within 60s")
+	}
+	w.ended = true
+	return w.err
+}
+
+// waitLog waits until the log has n lines containing s.
+func (w *runningWatcher) waitLog(s string, n int, timeout time.Duration) {
+	w.t.Helper()
+	waitFor(w.t, timeout, fmt.Sprintf("%d log lines with %q", n, s), func() bool {
+		select {
+		case err := <-w.done:
+			w.t.Fatalf("the watcher ended early: %v", err)
+		default:
+		}
+		return strings.Count(w.logs.String(), s) >= n
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stateOf reads the state file of the test's docker config.
+func stateOf(t testing.TB, cfg string) *watchState {
+	t.Helper()
+	st, err := readState(filepath.Join(contextDir(cfg, "default"), stateFileName))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return newWatchState()
+		}
+		t.Fatal(err)
+	}
+	return st
+}
+
+// recordOf waits until the state has a record of id that satisfies ok,
+// and returns it.
+func recordOf(t testing.TB, cfg, id string, ok func(*imageRecord) bool) *imageRecord {
+	t.Helper()
+	var rec *imageRecord
+	waitFor(t, 20*time.Second, "the state's record of "+shortID(id), func() bool {
+		rec = stateOf(t, cfg).Images[id]
+		return rec != nil && (ok == nil || ok(rec))
+	})
+	return rec
+}
+
+func imageExists(t testing.TB, api client.APIClient, ref string) bool {
+	t.Helper()
+	_, err := api.ImageInspect(context.Background(), ref)
+	if err != nil && !isNotFound(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// A policy that claims nothing the tests load (a rule must be able to
+// remove something).
+const idlePolicy = `image "nothing here" { match = ["nothing-here:*"] }` + "\n"
+
+func TestWatchRecordsArrivalAndLastUse(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy)
+	cli, _, _ := e.cli("", false)
+	w := startWatcher(t, cli, watchOptions{policyFile: e.policy, interval: durationValue(time.Hour), noInitial: true})
+	w.waitLog("following the daemon's events", 1, 30*time.Second)
+
+	before := time.Now().Add(-time.Second) // the daemon's clock is this machine's; allow rounding
+	ids := e.load(fixture.Image{Refs: []string{"wt-use:1"}, Runnable: true, Created: fixture.DefaultCreated})
+	rec := recordOf(t, e.cfg, ids[0], nil)
+	if rec.FirstSeen.Before(before) || rec.FirstSeen.After(time.Now()) {
+		t.Errorf("first seen %v, want the time of the load (after %v)", rec.FirstSeen, before)
+	}
+	if fmt.Sprint(rec.Refs) != "[wt-use:1]" || !rec.LastUsed.IsZero() {
+		t.Errorf("record %+v: want refs [wt-use:1], no use yet", rec)
+	}
+
+	// A container run from it, then removed (as docker run --rm does):
+	// the use outlives the container.
+	started := time.Now().Add(-time.Second)
+	cids := e.containers(fixture.Container{Name: "wt-use-job", Image: "wt-use:1", Cmd: []string{"true"}, Run: true})
+	rec = recordOf(t, e.cfg, ids[0], func(r *imageRecord) bool { return r.LastUsed.After(started) })
+	if _, err := e.api.ContainerRemove(context.Background(), cids[0], client.ContainerRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A container created from the image by ID counts too.
+	used := rec.LastUsed
+	e.containers(fixture.Container{Name: "wt-use-byid", Image: ids[0], Cmd: []string{"true"}})
+	rec = recordOf(t, e.cfg, ids[0], func(r *imageRecord) bool { return r.LastUsed.After(used) })
+
+	// A tag moved onto another image leaves the first.
+	ids2 := e.load(fixture.Image{Refs: []string{"wt-use:2"}})
+	e.tag("wt-use:2", "wt-use:1")
+	recordOf(t, e.cfg, ids2[0], func(r *imageRecord) bool { return fmt.Sprint(r.Refs) == "[wt-use:1 wt-use:2]" })
+	recordOf(t, e.cfg, ids[0], func(r *imageRecord) bool { return len(r.Refs) == 0 })
+
+	// check, prune and explain see the same dates: buildPlan reads them.
+	if err := w.stop(); err != nil {
+		t.Fatalf("the watcher returned %v", err)
+	}
+	final := stateOf(t, e.cfg).Images[ids[0]]
+	res := e.plan()
+	for _, img := range res.Snapshot.Images {
+		if img.ID == ids[0] && (!img.FirstSeen.Equal(final.FirstSeen) || !img.LastUsed.Equal(final.LastUsed)) {
+			t.Errorf("the plan's image: first seen %v, last used %v; the state says %v, %v",
+				img.FirstSeen, img.LastUsed, final.FirstSeen, final.LastUsed)
+		}
+	}
+	if !strings.Contains(w.logs.String(), "stopped") {
+		t.Errorf("no clean stop in the log")
+	}
+}
+
+func TestWatchStateSurvivesARestart(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy)
+	cli, _, _ := e.cli("", false)
+	opts := watchOptions{policyFile: e.policy, interval: durationValue(time.Hour), noInitial: true}
+
+	ids := e.load(
+		fixture.Image{Refs: []string{"wt-keep:1"}, Created: fixture.DefaultCreated},
+		fixture.Image{Refs: []string{"wt-gone:1"}, Created: fixture.DefaultCreated},
+	)
+	w := startWatcher(t, cli, opts)
+	w.waitLog("following the daemon's events", 1, 30*time.Second)
+	kept := recordOf(t, e.cfg, ids[0], nil)
+	recordOf(t, e.cfg, ids[1], nil)
+	if err := w.stop(); err != nil {
+		t.Fatal(err)
+	}
+	horizon := stateOf(t, e.cfg).Horizon
+	if horizon.Before(kept.FirstSeen) {
+		t.Fatalf("horizon %v before the first sighting %v", horizon, kept.FirstSeen)
+	}
+
+	// While no watcher runs: one image goes, one comes, and then more
+	// events than the daemon keeps (256), so the new image's arrival is
+	// not replayed: it is dated from the horizon.
+	if _, err := e.api.ImageRemove(context.Background(), "wt-gone:1", client.ImageRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	newIDs := e.load(fixture.Image{Refs: []string{"wt-new:1"}, Created: fixture.DefaultCreated})
+	for i := range 300 {
+		e.tag("wt-keep:1", fmt.Sprintf("wt-keep:t%d", i))
+	}
+
+	w = startWatcher(t, cli, opts)
+	w.waitLog("following the daemon's events", 1, 30*time.Second)
+	if err := w.stop(); err != nil {
+		t.Fatal(err)
+	}
+	st := stateOf(t, e.cfg)
+	if rec := st.Images[ids[0]]; rec == nil || !rec.FirstSeen.Equal(kept.FirstSeen) || len(rec.Refs) != 301 {
+		t.Errorf("the kept image: %+v; want first seen %v as before, and 301 tags", rec, kept.FirstSeen)
+	}
+	if rec := st.Images[ids[1]]; rec != nil {
+		t.Errorf("the removed image is still in the state: %+v", rec)
+	}
+	if rec := st.Images[newIDs[0]]; rec == nil || !rec.FirstSeen.Equal(horizon) {
+		t.Errorf("the image loaded in the gap: %+v; want it first seen at the horizon %v", rec, horizon)
+	}
+	if !strings.Contains(w.logs.String(), "new=1 gone=1") {
+		t.Errorf("the restart does not say what changed in the gap")
+	}
+}
+
+func TestWatchReloadsThePolicy(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy)
+	cli, _, _ := e.cli("", false)
+	e.load(
+		fixture.Image{Refs: []string{"wt-keep:1"}},
+		fixture.Image{Refs: []string{"wt-doomed:1"}},
+	)
+	// Editors save by renaming a new file over the old.
+	writePolicy := func(src string) {
+		t.Helper()
+		tmp := e.policy + ".new"
+		if err := os.WriteFile(tmp, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, e.policy); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w := startWatcher(t, cli, watchOptions{policyFile: e.policy, interval: durationValue(300 * time.Millisecond)})
+	w.waitLog("INFO enforced", 2, 30*time.Second)
+	if !imageExists(t, e.api, "wt-doomed:1") {
+		t.Fatal("removed before the policy said so")
+	}
+
+	// A broken edit: reported with its diagnostics, and ignored.
+	writePolicy(idlePolicy + "image \"broken\" {\n  match = [\"wt-doomed:*\"]\n  keep = \"three\"\n}\n")
+	w.waitLog("policy not loaded: keeping the previous one", 1, 10*time.Second)
+	logs := w.logs.String()
+	if !strings.Contains(logs, filepath.Base(e.policy)+":4:10") || !strings.Contains(logs, "keep") {
+		t.Errorf("the diagnostics are not in the log:\n%s", logs)
+	}
+	n := strings.Count(logs, "INFO enforced")
+	w.waitLog("INFO enforced", n+2, 10*time.Second)
+	if !imageExists(t, e.api, "wt-doomed:1") {
+		t.Fatal("the broken policy was applied")
+	}
+	if c := strings.Count(w.logs.String(), "policy not loaded"); c != 1 {
+		t.Errorf("the broken policy was reported %d times, want once", c)
+	}
+
+	// A good edit that removes something: applied without a restart.
+	writePolicy(idlePolicy + "image \"doomed\" {\n  match = [\"wt-doomed:*\"]\n}\n")
+	w.waitLog("policy loaded", 1, 10*time.Second)
+	waitFor(t, 20*time.Second, "wt-doomed:1 to be removed", func() bool { return !imageExists(t, e.api, "wt-doomed:1") })
+	if !imageExists(t, e.api, "wt-keep:1") {
+		t.Error("wt-keep:1 was removed")
+	}
+	w.waitLog(`removed kind=image object="wt-doomed:1`, 1, 10*time.Second)
+
+	// SIGHUP reloads at once, whether the file changed or not.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	w.waitLog("SIGHUP: reloading the policy", 1, 10*time.Second)
+	w.waitLog("policy loaded", 2, 10*time.Second)
+	if err := w.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	entries, err := readJournal(e.journalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Command != "watch" || entries[0].Ref != "wt-doomed:1" || entries[0].Outcome != outcomeRemoved {
+		t.Errorf("journal %+v, want one removal of wt-doomed:1 by watch", entries)
+	}
+}
+
+func TestWatchSkipsARoundWhileLocked(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy+"image \"doomed\" {\n  match = [\"wt-doomed:*\"]\n}\n")
+	cli, _, _ := e.cli("", false)
+	e.load(fixture.Image{Refs: []string{"wt-doomed:1"}})
+	release, err := acquireLock(contextDir(e.cfg, "default"), "docker shaper prune")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startWatcher(t, cli, watchOptions{policyFile: e.policy, interval: durationValue(200 * time.Millisecond)})
+	w.waitLog("enforcement skipped: another docker-shaper is removing objects", 2, 20*time.Second)
+	if !imageExists(t, e.api, "wt-doomed:1") {
+		t.Fatal("removed while another process held the lock")
+	}
+	release()
+	waitFor(t, 20*time.Second, "wt-doomed:1 to be removed", func() bool { return !imageExists(t, e.api, "wt-doomed:1") })
+
+	// One watcher per Docker context.
+	_, err = newWatcher(context.Background(), cli, watchOptions{policyFile: e.policy})
+	if err == nil || !strings.Contains(err.Error(), "a watcher already runs for this Docker context") {
+		t.Errorf("a second watcher: %v", err)
+	}
+}

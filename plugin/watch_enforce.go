@@ -1,0 +1,110 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/charmbracelet/log"
+)
+
+// enforceOutcome is what one enforcement of the watcher came to.
+type enforceOutcome struct {
+	res    *planResult
+	report *applyReport
+	err    error
+	took   time.Duration
+}
+
+// due is the interval's tick: enforce now, or as soon as the daemon is
+// back; a tick during an enforcement is skipped.
+func (w *watcher) due() {
+	switch {
+	case w.enforcing:
+		w.logger.Warn("the previous enforcement is still running: skipping this round")
+	case w.stream == nil:
+		w.pending = true
+		w.logger.Info("daemon unreachable: enforcing as soon as it is back")
+	default:
+		w.pending = true
+	}
+}
+
+// startEnforcement enforces the current policy in the background, the way
+// prune -f does (enforce: the removal lock, the plan, the journal, the
+// removals), logging every outcome. The state is saved first: the plan
+// dates images from the state file.
+func (w *watcher) startEnforcement(ctx context.Context) {
+	w.pending = false
+	w.enforcing = true
+	w.save()
+	lp, logger, cli := w.pol.current, w.logger, w.cli
+	go func() {
+		start := time.Now()
+		res, report, err := enforce(ctx, cli, enforceOptions{
+			Command:  "watch",
+			Plan:     planOptions{loaded: lp},
+			Progress: logProgress{logger},
+		})
+		w.enforceDone <- enforceOutcome{res: res, report: report, err: err, took: time.Since(start)}
+	}()
+}
+
+// enforced logs the one-line summary of an enforcement.
+func (w *watcher) enforced(out enforceOutcome) {
+	var locked *lockedError
+	switch {
+	case errors.As(out.err, &locked):
+		holder := "another process"
+		if locked.Holder != nil {
+			holder = locked.Holder.String()
+		}
+		w.logger.Warn("enforcement skipped: another docker-shaper is removing objects", "holder", holder)
+		return
+	case errors.Is(out.err, context.Canceled) && out.report == nil:
+		w.logger.Info("enforcement interrupted")
+		return
+	case out.res == nil && isConnectionError(out.err):
+		w.pending = true
+		w.logger.Warn("enforcement postponed: daemon unreachable", "err", out.err)
+		return
+	case out.res == nil:
+		w.logger.Error("enforcement failed", "err", out.err)
+		return
+	}
+	plan := out.res.Plan
+	kv := []any{"policy", plan.Policy, "actions", len(plan.Actions)}
+	if out.report != nil {
+		s := out.report.Summary
+		kv = append(kv, "removed", s.Removed, "untagged", s.Untagged, "skipped", s.Skipped, "failed", s.Failed,
+			"reclaimed", humanSize(s.ReclaimedBytes))
+	}
+	kv = append(kv, "took", out.took.Round(time.Millisecond))
+	if out.err != nil {
+		w.logger.Error("enforced, with an error", append(kv, "err", out.err)...)
+		return
+	}
+	w.logger.Info("enforced", kv...)
+}
+
+// logProgress logs each outcome of an enforcement as it is known.
+type logProgress struct{ logger *log.Logger }
+
+func (p logProgress) Start(total int) { p.logger.Debug("enforcing", "actions", total) }
+func (p logProgress) Finish()         {}
+
+func (p logProgress) Done(r actionResult, _, _ int) {
+	act := r.Action
+	kv := []any{"kind", act.Kind, "object", objectName(act), "rule", act.Rule, "reason", act.Reason}
+	if r.Bytes > 0 {
+		kv = append(kv, "bytes", humanSize(r.Bytes))
+	}
+	if r.Detail != "" {
+		kv = append(kv, "detail", r.Detail)
+	}
+	if r.Outcome == outcomeFailed {
+		p.logger.Warn(r.Outcome, kv...)
+		return
+	}
+	p.logger.Info(r.Outcome, kv...)
+}

@@ -1,0 +1,79 @@
+package plugin
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/cli/cli/config"
+)
+
+func TestWatchCommandFlags(t *testing.T) {
+	cli, _, _ := testCli(t)
+	root := NewRootCommand(cli)
+	cmd, _, err := root.Find([]string{"watch"})
+	if err != nil || cmd.Name() != "watch" {
+		t.Fatalf("no watch command: %v", err)
+	}
+	for _, name := range []string{"policy", "interval", "no-initial"} {
+		if cmd.Flags().Lookup(name) == nil {
+			t.Errorf("watch has no --%s", name)
+		}
+	}
+	if got := cmd.Flags().Lookup("interval").DefValue; got != "1h" {
+		t.Errorf("--interval defaults to %q, want 1h", got)
+	}
+
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{in: "30m", want: 30 * time.Minute},
+		{in: "1d", want: 24 * time.Hour},
+		{in: "90s", want: 90 * time.Second},
+		{in: "0s", err: "longer than zero"},
+		{in: "3mo", err: "month"},
+		{in: "soon", err: "soon"},
+	}
+	for _, tt := range tests {
+		var v durationValue
+		err := v.Set(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("Set(%q) = %v, want an error saying %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || time.Duration(v) != tt.want):
+			t.Errorf("Set(%q) = %v, %v; want %v", tt.in, time.Duration(v), err, tt.want)
+		}
+	}
+}
+
+// A policy with errors stops the watcher before it starts (there is no
+// previous policy to keep), before it contacts the daemon.
+func TestWatchRefusesABrokenPolicyAtStart(t *testing.T) {
+	cfg := t.TempDir()
+	old := config.Dir()
+	config.SetDir(cfg)
+	t.Cleanup(func() { config.SetDir(old) })
+	bad := filepath.Join(cfg, "bad.hcl")
+	if err := os.WriteFile(bad, []byte("image \"x\" {\n  match = [\"nginx\"]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli, _, errOut := testCli(t)
+	err := runWatch(context.Background(), cli, watchOptions{policyFile: bad, interval: durationValue(time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), "1 error") {
+		t.Fatalf("runWatch = %v, want the policy's error", err)
+	}
+	if !strings.Contains(errOut.String(), "bad.hcl:2:") {
+		t.Errorf("the diagnostics were not rendered:\n%s", errOut)
+	}
+	// The watcher's lock went with it: another may start.
+	release, err := acquireWatchLock(contextDir(cfg, "default"))
+	if err != nil {
+		t.Fatalf("the watcher's lock is still held: %v", err)
+	}
+	release()
+}
