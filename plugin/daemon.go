@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -33,6 +34,7 @@ type snapshotAPI interface {
 	VolumeList(ctx context.Context, options client.VolumeListOptions) (client.VolumeListResult, error)
 	NetworkList(ctx context.Context, options client.NetworkListOptions) (client.NetworkListResult, error)
 	DiskUsage(ctx context.Context, options client.DiskUsageOptions) (client.DiskUsageResult, error)
+	ClientVersion() string
 }
 
 var _ snapshotAPI = client.APIClient(nil)
@@ -89,7 +91,7 @@ func takeSnapshot(ctx context.Context, api snapshotAPI, now time.Time) (policy.S
 		Now:        now,
 		Images:     imagesFromList(images.Items, uniqueSizes(du.Images.Items)),
 		Containers: containersFromList(containers.Items, containerSizes(du.Containers.Items), networkIDs(networks.Items)),
-		Volumes:    volumesFromList(volumes.Items, volumeSizes(du.Volumes.Items)),
+		Volumes:    volumesFromList(volumes.Items, volumeSizes(du.Volumes.Items), namesMarkAnonymous(api.ClientVersion())),
 		Networks:   networksFromList(networks.Items),
 		BuildCache: buildCacheFromDiskUsage(du.BuildCache.Items),
 	}
@@ -366,9 +368,18 @@ const anonymousVolumeLabel = "com.docker.volume.anonymous"
 // generatedName matches the names the daemon gives anonymous volumes.
 var generatedName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// namesMarkAnonymous reports whether a generated name is the only sign of
+// an anonymous volume: before API 1.42 (Docker 23) the daemon labels none,
+// from then on it labels every anonymous volume, and an unlabelled volume
+// with a generated name is one a user created without naming it.
+func namesMarkAnonymous(apiVersion string) bool {
+	return versions.LessThan(apiVersion, "1.42")
+}
+
 // volumesFromList turns VolumeList items into snapshot volumes; sizes maps
-// volume names to their size where the daemon computed it.
-func volumesFromList(items []volume.Volume, sizes map[string]int64) []policy.Volume {
+// volume names to their size where the daemon computed it; byName says
+// whether a generated name marks a volume anonymous (namesMarkAnonymous).
+func volumesFromList(items []volume.Volume, sizes map[string]int64, byName bool) []policy.Volume {
 	out := make([]policy.Volume, 0, len(items))
 	for _, it := range items {
 		_, labelled := it.Labels[anonymousVolumeLabel]
@@ -380,7 +391,7 @@ func volumesFromList(items []volume.Volume, sizes map[string]int64) []policy.Vol
 			Name:      it.Name,
 			Labels:    it.Labels,
 			CreatedAt: parseAPITime(it.CreatedAt),
-			Anonymous: labelled || generatedName.MatchString(it.Name),
+			Anonymous: labelled || byName && generatedName.MatchString(it.Name),
 			Size:      size,
 		})
 	}

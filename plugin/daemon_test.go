@@ -171,7 +171,7 @@ func TestVolumesFromList(t *testing.T) {
 		{Name: "pgdata", UsageData: &volume.UsageData{Size: 1024, RefCount: 1}},
 		{Name: hex, UsageData: &volume.UsageData{Size: -1}},
 	})
-	got := volumesFromList(items, sizes)
+	got := volumesFromList(items, sizes, namesMarkAnonymous("1.41"))
 	want := []policy.Volume{
 		{Name: "pgdata", CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Size: 1024},
 		{Name: hex, Anonymous: true, Size: -1},
@@ -179,7 +179,15 @@ func TestVolumesFromList(t *testing.T) {
 		{Name: "labelled", Labels: map[string]string{anonymousVolumeLabel: ""}, Anonymous: true, Size: -1},
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("volumesFromList:\n got %+v\nwant %+v", got, want)
+		t.Errorf("volumesFromList (API 1.41):\n got %+v\nwant %+v", got, want)
+	}
+
+	// From API 1.42 the daemon labels anonymous volumes, so an unlabelled
+	// generated name is a volume a user created without a name: not anonymous.
+	got = volumesFromList(items, sizes, namesMarkAnonymous("1.42"))
+	want[1].Anonymous = false
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("volumesFromList (API 1.42):\n got %+v\nwant %+v", got, want)
 	}
 }
 
@@ -231,6 +239,8 @@ type fakeAPI struct {
 	mu    sync.Mutex
 	calls map[string]int
 }
+
+func (f *fakeAPI) ClientVersion() string { return "1.41" }
 
 func (f *fakeAPI) count(call string) {
 	f.mu.Lock()
