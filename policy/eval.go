@@ -157,7 +157,7 @@ func (e *evaluator) ruleRefs() []ruleRef {
 	for _, r := range e.p.Images {
 		noun := "tags"
 		if r.Dangling {
-			noun = "untagged images"
+			noun = "dangling images (untagged, with no child images)"
 		}
 		refs = append(refs, ruleRef{r.Name(), r.DeclRange, noun, !r.Dangling})
 	}

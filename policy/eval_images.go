@@ -69,7 +69,11 @@ func (e *evaluator) planImages() {
 	for i := range e.s.Images {
 		images[i] = &e.s.Images[i]
 	}
-	sort.Slice(images, func(i, j int) bool { return imageSortKey(images[i]) < imageSortKey(images[j]) })
+	keys := make(map[*Image]string, len(images))
+	for _, img := range images {
+		keys[img] = imageSortKey(img)
+	}
+	sort.Slice(images, func(i, j int) bool { return keys[images[i]] < keys[images[j]] })
 
 	claimsByRule := make(map[*ImageRule][]*claim)
 	var unmatched []string
