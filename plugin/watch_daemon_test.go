@@ -401,3 +401,26 @@ func TestWatchStopsCleanlyWhileEnforcing(t *testing.T) {
 	}
 	t.Logf("removed %d, not removed %d", removed, other)
 }
+
+// An image that arrives without an event the watcher follows (an untagged
+// commit: only the container says "commit") is caught up with before the
+// next enforcement, from a fresh view.
+func TestWatchCatchesUpBeforeEnforcing(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy)
+	cli, _, _ := e.cli("", false)
+	e.load(fixture.Image{Refs: []string{"wt-base:1"}, Runnable: true})
+	cids := e.containers(fixture.Container{Name: "wt-commit", Image: "wt-base:1", Cmd: []string{"true"}})
+
+	w := startWatcher(t, cli, watchOptions{policyFile: e.policy, interval: durationValue(300 * time.Millisecond), noInitial: true})
+	w.waitLog("following the daemon's events", 1, 30*time.Second)
+	res, err := e.api.ContainerCommit(context.Background(), cids[0], client.ContainerCommitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := time.Now()
+	rec := recordOf(t, e.cfg, res.ID, nil)
+	w.waitLog("caught up with the daemon", 1, 10*time.Second)
+	if rec.FirstSeen.After(committed.Add(5 * time.Second)) {
+		t.Errorf("the committed image first seen %v, long after its commit at %v", rec.FirstSeen, committed)
+	}
+}

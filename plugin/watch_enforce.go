@@ -38,6 +38,7 @@ func (w *watcher) due() {
 func (w *watcher) startEnforcement(ctx context.Context) {
 	w.pending = false
 	w.enforcing = true
+	w.resync(ctx)
 	w.save()
 	lp, logger, cli := w.pol.current, w.logger, w.cli
 	go func() {
@@ -49,6 +50,24 @@ func (w *watcher) startEnforcement(ctx context.Context) {
 		})
 		w.enforceDone <- enforceOutcome{res: res, report: report, err: err, took: time.Since(start)}
 	}()
+}
+
+// resync reconciles the state with a fresh view of the host, as on
+// (re)connecting: whatever came or went without an event the watcher
+// followed (an image a builder stored without a tag event, events the
+// daemon dropped) is caught up with once per interval, at the cost of two
+// list calls. Events older than the view then only refine it.
+func (w *watcher) resync(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, w.timing.requestTimeout)
+	defer cancel()
+	view, err := takeView(rctx, w.api, time.Now().UTC())
+	if err != nil {
+		w.logger.Debug("no fresh view before enforcing", "err", err)
+		return
+	}
+	if added, forgotten := w.tr.reconcile(view); added+forgotten > 0 {
+		w.logger.Info("caught up with the daemon: images that came or went without an event", "new", added, "gone", forgotten)
+	}
 }
 
 // enforced logs the one-line summary of an enforcement.
