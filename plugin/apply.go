@@ -329,6 +329,15 @@ func (a *applier) finishErr(i int, err error) {
 	a.finish(i, outcome, detail, 0)
 }
 
+// recheckFailed classifies a re-check that could not be made: interrupted
+// (nothing was attempted) or failed.
+func recheckFailed(err error, what string) (outcome, detail string) {
+	if errors.Is(err, context.Canceled) {
+		return outcomeSkipped, "not attempted: interrupted"
+	}
+	return outcomeFailed, what + ": " + errorMessage(err)
+}
+
 func classifyRemoveError(err error) (outcome, detail string) {
 	msg := errorMessage(err)
 	switch {
@@ -430,16 +439,12 @@ func (a *applier) imageGroup(ctx context.Context, idx []int) {
 			all(outcomeSkipped, "image already gone")
 			return
 		}
-		if errors.Is(err, context.Canceled) {
-			all(outcomeSkipped, "not attempted: interrupted")
-			return
-		}
-		all(outcomeFailed, "re-checking the image: "+errorMessage(err))
+		all(recheckFailed(err, "re-checking the image"))
 		return
 	}
 	users, err := a.api.imageUsers(ctx, id)
 	if err != nil {
-		all(outcomeFailed, "listing the image's containers: "+errorMessage(err))
+		all(recheckFailed(err, "listing the image's containers"))
 		return
 	}
 	if len(users) > 0 {
