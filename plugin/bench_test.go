@@ -36,7 +36,7 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	for k := 0; k < nTags; k++ {
 		i := k % nImages
-		images[i].Refs = append(images[i].Refs, fmt.Sprintf("registry.example.com/ci/app%d:%s", i%repos, benchTagName(k)))
+		images[i].Refs = append(images[i].Refs, fmt.Sprintf("registry.example.com/ci/app%d:%s", i%repos, fixture.CITag(k)))
 	}
 	if _, err := fixture.Load(ctx, cli, images...); err != nil {
 		b.Fatal(err)
@@ -103,18 +103,4 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
-}
-
-// benchTagName names tag k as scripts/mkfixtures -style ci does: pr-<k>,
-// v<a>.<b>.<c>, main-<k> and t<k> in turn.
-func benchTagName(k int) string {
-	switch k % 4 {
-	case 0:
-		return fmt.Sprintf("pr-%d", k)
-	case 1:
-		return fmt.Sprintf("v%d.%d.%d", k/100, k/10%10, k%10)
-	case 2:
-		return fmt.Sprintf("main-%d", k)
-	}
-	return fmt.Sprintf("t%04d", k)
 }

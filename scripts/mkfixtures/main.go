@@ -79,17 +79,11 @@ func run() error {
 	return w.Flush()
 }
 
-// tagName is the name of tag k in a style.
+// tagName is the name of tag k in a style: "ci" tags look like a CI
+// registry's (fixture.CITag), others are t<k>.
 func tagName(style string, k int) string {
 	if style == "ci" {
-		switch k % 4 {
-		case 0:
-			return fmt.Sprintf("pr-%d", k)
-		case 1:
-			return fmt.Sprintf("v%d.%d.%d", k/100, k/10%10, k%10)
-		case 2:
-			return fmt.Sprintf("main-%d", k)
-		}
+		return fixture.CITag(k)
 	}
 	return fmt.Sprintf("t%04d", k)
 }
