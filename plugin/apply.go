@@ -329,13 +329,17 @@ func (a *applier) finishErr(i int, err error) {
 	a.finish(i, outcome, detail, 0)
 }
 
-// recheckFailed classifies a re-check that could not be made: interrupted
-// (nothing was attempted) or failed.
-func recheckFailed(err error, what string) (outcome, detail string) {
-	if errors.Is(err, context.Canceled) {
+// recheckFailed classifies a re-check that could not be made: the object
+// is gone (a skip), the run was interrupted (nothing was attempted), or the
+// re-check failed, described by what it was doing.
+func recheckFailed(err error, object, doing string) (outcome, detail string) {
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return outcomeSkipped, object + " already gone"
+	case errors.Is(err, context.Canceled):
 		return outcomeSkipped, "not attempted: interrupted"
 	}
-	return outcomeFailed, what + ": " + errorMessage(err)
+	return outcomeFailed, doing + ": " + errorMessage(err)
 }
 
 func classifyRemoveError(err error) (outcome, detail string) {
@@ -411,17 +415,10 @@ func (a *applier) container(ctx context.Context, i int) {
 	a.finish(i, outcomeRemoved, "", max(act.Bytes, 0))
 }
 
-// finishInspectErr records a failed re-check: gone is a skip.
+// finishInspectErr records a failed re-check of one object.
 func (a *applier) finishInspectErr(i int, what string, err error) {
-	if cerrdefs.IsNotFound(err) {
-		a.finish(i, outcomeSkipped, what+" already gone", 0)
-		return
-	}
-	if errors.Is(err, context.Canceled) {
-		a.finish(i, outcomeSkipped, "not attempted: interrupted", 0)
-		return
-	}
-	a.finish(i, outcomeFailed, "re-checking the "+what+": "+errorMessage(err), 0)
+	outcome, detail := recheckFailed(err, what, "re-checking the "+what)
+	a.finish(i, outcome, detail, 0)
 }
 
 // imageGroup carries out the actions of one image, in plan order, after one
@@ -435,16 +432,12 @@ func (a *applier) imageGroup(ctx context.Context, idx []int) {
 	}
 	cur, err := a.api.inspectImage(ctx, id)
 	if err != nil {
-		if cerrdefs.IsNotFound(err) {
-			all(outcomeSkipped, "image already gone")
-			return
-		}
-		all(recheckFailed(err, "re-checking the image"))
+		all(recheckFailed(err, "image", "re-checking the image"))
 		return
 	}
 	users, err := a.api.imageUsers(ctx, id)
 	if err != nil {
-		all(recheckFailed(err, "listing the image's containers"))
+		all(recheckFailed(err, "image", "listing the image's containers"))
 		return
 	}
 	if len(users) > 0 {
