@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
@@ -37,8 +36,5 @@ func runCheck(ctx context.Context, dockerCli command.Cli, opts checkOptions) err
 	if err != nil {
 		return err
 	}
-	if opts.format == formatTable {
-		fmt.Fprintf(dockerCli.Err(), "Policy: %s\n", res.Plan.Policy)
-	}
-	return renderPlan(dockerCli.Out(), res.Plan, opts.format)
+	return showPlan(dockerCli.Out(), dockerCli.Err(), res.Plan, opts.format)
 }

@@ -55,16 +55,12 @@ func runPrune(ctx context.Context, dockerCli command.Cli, opts pruneOptions) err
 		if err != nil {
 			return err
 		}
-		if jsonOut {
-			// Exactly what check prints: a dry run is a check made the
-			// way prune makes its plan.
-			return renderPlanJSON(out, res.Plan)
-		}
-		fmt.Fprintf(errOut, "Policy: %s\n", res.Plan.Policy)
-		if err := renderPlan(out, res.Plan, formatTable); err != nil {
+		// Exactly what check prints: a dry run is a check made the way
+		// prune makes its plan.
+		if err := showPlan(out, errOut, res.Plan, opts.format); err != nil {
 			return err
 		}
-		if len(res.Plan.Actions) > 0 {
+		if !jsonOut && len(res.Plan.Actions) > 0 {
 			fmt.Fprintln(errOut, "Dry run: nothing was removed.")
 		}
 		return nil
@@ -76,8 +72,7 @@ func runPrune(ctx context.Context, dockerCli command.Cli, opts pruneOptions) err
 		if jsonOut {
 			return nil
 		}
-		fmt.Fprintf(errOut, "Policy: %s\n", res.Plan.Policy)
-		return renderPlan(out, res.Plan, formatTable)
+		return showPlan(out, errOut, res.Plan, formatTable)
 	}
 	res, report, err := enforce(ctx, dockerCli, enforceOptions{
 		Command: "prune",

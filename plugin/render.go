@@ -47,6 +47,16 @@ func renderPlan(w io.Writer, plan policy.Plan, format formatValue) error {
 	return renderPlanTable(w, plan)
 }
 
+// showPlan prints a plan the way check does: the JSON document alone, or a
+// table with the policy it came from named on stderr. prune shows its plan
+// through it too, so the two print the same thing.
+func showPlan(out, errOut io.Writer, plan policy.Plan, format formatValue) error {
+	if format == formatTable {
+		fmt.Fprintf(errOut, "Policy: %s\n", plan.Policy)
+	}
+	return renderPlan(out, plan, format)
+}
+
 // renderPlanJSON writes the plan document of the contract: two-space
 // indent, empty lists as [] rather than null.
 func renderPlanJSON(w io.Writer, plan policy.Plan) error {
