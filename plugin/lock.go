@@ -65,13 +65,23 @@ func (e *lockedError) Error() string {
 //
 // release gives the lock up; it is safe to call more than once.
 func acquireLock(dir, command string) (release func() error, err error) {
+	return lockFile(dir, lockFileName, command)
+}
+
+// lockFile takes an exclusive flock on dir/name (dir created if needed)
+// without waiting, and writes the holder information into it; when another
+// process has it, the error is a *lockedError naming that process. The
+// file stays when released (removing a lock file races with the next
+// locker); only the holder information goes. release is safe to call more
+// than once.
+func lockFile(dir, name, command string) (release func() error, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, lockFileName)
+	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening the lock: %w", err)
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		defer f.Close()
@@ -93,8 +103,6 @@ func acquireLock(dir, command string) (release func() error, err error) {
 			return nil
 		}
 		released = true
-		// The file stays (removing a lock file races with the next
-		// locker); only the holder information goes.
 		terr := f.Truncate(0)
 		uerr := flock(f, unix.LOCK_UN)
 		cerr := f.Close()

@@ -17,7 +17,6 @@ import (
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 type watchOptions struct {
@@ -441,34 +440,17 @@ func (w *watcher) shutdown() {
 // the watcher's life. It is not the removal lock (acquireLock), which the
 // watcher takes only while it enforces, so prune can run meanwhile.
 func acquireWatchLock(dir string) (release func() error, err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, "watch.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the watcher's lock: %w", err)
-	}
-	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		defer f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			who := "another process"
-			if h := readHolder(f); h != nil {
-				who = h.String()
-			}
-			return nil, cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
-				"a watcher already runs for this Docker context: %s holds %s", who, path)}
+	release, err = lockFile(dir, "watch.lock", "docker shaper watch")
+	var locked *lockedError
+	if errors.As(err, &locked) {
+		who := "another process"
+		if locked.Holder != nil {
+			who = locked.Holder.String()
 		}
-		return nil, fmt.Errorf("locking %s: %w", path, err)
+		return nil, cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
+			"a watcher already runs for this Docker context: %s holds %s", who, locked.Path)}
 	}
-	host, _ := os.Hostname()
-	_ = writeHolder(f, lockHolder{PID: os.Getpid(), Command: "docker shaper watch", Host: host,
-		Since: time.Now().UTC().Truncate(time.Second)})
-	return func() error {
-		terr := f.Truncate(0)
-		uerr := flock(f, unix.LOCK_UN)
-		return errors.Join(terr, uerr, f.Close())
-	}, nil
+	return release, err
 }
 
 // isConnectionError says whether err means the daemon could not be
