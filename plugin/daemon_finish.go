@@ -4,27 +4,20 @@ import (
 	"context"
 	"time"
 
-	"github.com/docker/cli/cli/command"
 	"github.com/moby/moby/client"
 )
 
-// removalGrace is how long a removal call already made may go on once the
-// watcher is told to stop: enough for any one removal, short of a service
-// manager's patience (systemd waits 90 seconds by default).
+// removalGrace is how long a removal call already made may go on once
+// prune or the watcher is told to stop: enough for any one removal, short
+// of a service manager's patience (systemd waits 90 seconds by default).
 const removalGrace = 20 * time.Second
-
-// finishingCli is a docker CLI whose API client lets removal calls finish.
-// The watcher enforces through it: when it is stopped, applyPlan starts no
-// new action (it sees the context cancelled), while the removals in flight
-// run to their end and are journalled as what they did, not as
-// interrupted.
-type finishingCli struct{ command.Cli }
-
-func (c finishingCli) Client() client.APIClient { return finishingClient{c.Cli.Client()} }
 
 // finishingClient runs the calls that change the host with a context that
 // outlives its caller's cancellation by removalGrace. Reads are cancelled
-// at once, as they change nothing.
+// at once, as they change nothing. enforce applies every plan through it:
+// when stopped, applyPlan starts no new action (it sees the context
+// cancelled), while the removals in flight run to their end and are
+// journalled as what they did, not as interrupted.
 type finishingClient struct{ client.APIClient }
 
 func (c finishingClient) ImageRemove(ctx context.Context, image string, options client.ImageRemoveOptions) (client.ImageRemoveResult, error) {

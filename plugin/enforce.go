@@ -63,7 +63,7 @@ func enforce(ctx context.Context, dockerCli command.Cli, opts enforceOptions) (*
 	if err != nil {
 		return res, nil, fmt.Errorf("%w: nothing was removed", err)
 	}
-	report, err := applyPlan(ctx, newDaemonApplier(dockerCli.Client()), res, applyOptions{
+	report, err := applyPlan(ctx, newDaemonApplier(finishingClient{dockerCli.Client()}), res, applyOptions{
 		Command:     opts.Command,
 		Journal:     j,
 		Progress:    opts.Progress,

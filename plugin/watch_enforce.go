@@ -34,7 +34,8 @@ func (w *watcher) due() {
 // prune -f does (enforce: the removal lock, the plan, the journal, the
 // removals), logging every outcome. The state is saved first: the plan
 // dates images from the state file. When the watcher is stopped, no new
-// removal starts and those in flight finish (finishingCli).
+// removal starts and those in flight finish (enforce applies through
+// finishingClient).
 func (w *watcher) startEnforcement(ctx context.Context) {
 	w.pending = false
 	w.enforcing = true
@@ -43,7 +44,7 @@ func (w *watcher) startEnforcement(ctx context.Context) {
 	lp, logger, cli := w.pol.current, w.logger, w.cli
 	go func() {
 		start := time.Now()
-		res, report, err := enforce(ctx, finishingCli{cli}, enforceOptions{
+		res, report, err := enforce(ctx, cli, enforceOptions{
 			Command:  "watch",
 			Plan:     planOptions{loaded: lp},
 			Progress: logProgress{logger},
