@@ -52,7 +52,7 @@ func runExplain(ctx context.Context, dockerCli command.Cli, opts explainOptions)
 	if err != nil {
 		return err
 	}
-	ex := policy.Explain(res.Plan, res.Snapshot, opts.query)
+	ex := policy.Explain(res.Policy.Policy, res.Plan, res.Snapshot, opts.query)
 	if len(ex.Objects) == 0 {
 		return cli.StatusError{StatusCode: 1,
 			Status: fmt.Sprintf("no image, container, volume or network is named %q on this host", opts.query)}

@@ -9,12 +9,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Names of the built-in protections, as plans show them ("builtin.<name>").
-const (
-	BuiltinInUse  = "builtin.in_use"
-	BuiltinLatest = "builtin.latest"
-)
-
 // Evaluate decides, for every object in the snapshot, whether the policy
 // removes it, keeps it on purpose, or leaves it unclaimed. It is a pure
 // function of its arguments: the same policy and snapshot always give the
@@ -229,28 +223,6 @@ func anyMatch(ms []Matcher, s string) bool {
 		}
 	}
 	return false
-}
-
-// protection is the reason something is kept regardless of rules.
-type protection struct {
-	rule   string // "protect.<label>" or "builtin.<name>"
-	reason string
-}
-
-// protectedByBlock returns the first protect block selecting an object by
-// name (with pick choosing the block's name list) or by label.
-func (e *evaluator) protectedByBlock(pick func(*Protect) []Matcher, names []string, labels map[string]string) *protection {
-	for _, pr := range e.p.Protects {
-		for _, n := range names {
-			if anyMatch(pick(pr), n) {
-				return &protection{pr.Name(), "protected by " + pr.Name()}
-			}
-		}
-		if len(pr.Labels) > 0 && labelsMatch(pr.Labels, labels) {
-			return &protection{pr.Name(), "protected by " + pr.Name() + " (labels)"}
-		}
-	}
-	return nil
 }
 
 // ago formats the age of t for reasons, as coarsely as a person reads it:

@@ -20,12 +20,18 @@ image "pull requests" {
 	}
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
+	// Images built here: the daemon records when each was tagged, which is
+	// when the default basis, "seen", says it arrived.
+	built := func(id, tag string, age time.Duration) policy.Image {
+		return policy.Image{ID: id, Tags: []string{tag}, Created: now.Add(-age), LastTagTime: now.Add(-age),
+			Size: 100, UniqueSize: 40}
+	}
 	plan := policy.Evaluate(pol, policy.Snapshot{
 		Now: now,
 		Images: []policy.Image{
-			{ID: "sha256:new", Tags: []string{"app:pr-3"}, Created: now.Add(-1 * day), Size: 100, UniqueSize: 40},
-			{ID: "sha256:mid", Tags: []string{"app:pr-2"}, Created: now.Add(-3 * day), Size: 100, UniqueSize: 40},
-			{ID: "sha256:old", Tags: []string{"app:pr-1"}, Created: now.Add(-9 * day), Size: 100, UniqueSize: 40},
+			built("sha256:new", "app:pr-3", 1*day),
+			built("sha256:mid", "app:pr-2", 3*day),
+			built("sha256:old", "app:pr-1", 9*day),
 		},
 	})
 	for _, a := range plan.Actions {
@@ -51,9 +57,11 @@ image "everything" {
 `))
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	snap := policy.Snapshot{Now: now, Images: []policy.Image{
-		{ID: "sha256:1234567890ab", Tags: []string{"tool:2"}, Created: now.Add(-48 * time.Hour), UniqueSize: -1},
+		// Pulled a year after it was built; docker-shaper saw it arrive 2 days ago.
+		{ID: "sha256:1234567890ab", Tags: []string{"tool:2"}, Created: now.Add(-400 * 24 * time.Hour),
+			FirstSeen: now.Add(-48 * time.Hour), UniqueSize: -1},
 	}}
-	for _, obj := range policy.Explain(policy.Evaluate(pol, snap), snap, "tool:2").Objects {
+	for _, obj := range policy.Explain(pol, policy.Evaluate(pol, snap), snap, "tool:2").Objects {
 		for _, d := range obj.Decisions {
 			fmt.Printf("%s: %s by %s (%s), from %s\n", d.Ref, d.Verdict, d.Rule, d.Reason, d.ExpiresAt.Format(time.DateOnly))
 		}

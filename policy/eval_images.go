@@ -55,12 +55,13 @@ type claim struct {
 	repo string
 	rule *ImageRule
 
-	prot      *protection
+	prot      *Protection
 	rank      int
 	expired   bool
 	reason    string
 	basis     Basis
 	ts        time.Time
+	tsLower   bool // ts is a lower bound on the age (see stamp)
 	expiresAt time.Time
 }
 
@@ -143,64 +144,74 @@ func (e *evaluator) claimUntagged(img *Image) *claim {
 	return &claim{img: img, rule: r}
 }
 
-// imageProtection returns what keeps a claimed tag regardless of its rule:
-// a protect block, a container that still uses the image, or the latest tag.
-func (e *evaluator) imageProtection(c *claim) *protection {
-	var names []string
-	if c.ref != "" {
-		names = []string{c.ref}
-	}
-	if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Images }, names, c.img.Labels); pr != nil {
-		return pr
-	}
-	if users := e.remainingUsers(c.img.ID); len(users) > 0 {
-		names := make([]string, len(users))
-		for i, u := range users {
-			names[i] = u.Name
-		}
-		return &protection{BuiltinInUse, "in use by container " + examples(names, 3)}
-	}
-	if e.p.ProtectLatest && c.ref != "" && splitTag(c.ref).tag == "latest" {
-		return &protection{BuiltinLatest, "latest tags are protected"}
-	}
-	if c.img.HasChildren && c.ref == "" {
-		return &protection{BuiltinInUse, "parent of other images"}
-	}
-	return nil
+// stamp is an image's timestamp on some basis, and whether it is only a
+// lower bound on the image's age: the time docker-shaper first looked,
+// with the image possibly there long before.
+type stamp struct {
+	t          time.Time
+	lowerBound bool
 }
 
-// seen is when the image got its tags here: LastTagTime, else the watcher's
-// first sighting, else Created.
-func seen(img *Image) time.Time {
+// seen is when the image got its tags here: LastTagTime, else the first
+// time docker-shaper observed it, else now (an image nobody has recorded
+// is taken to have just arrived). Created is never the fallback: a pulled
+// image built a year ago arrived today. No recorded time earlier than
+// Created is used either: a record can make an image look younger than
+// its build, never older (a hand-edited state file, a skewed clock).
+func (e *evaluator) seen(img *Image) stamp {
+	var s stamp
 	switch {
 	case !img.LastTagTime.IsZero():
-		return img.LastTagTime
+		s = stamp{t: img.LastTagTime}
 	case !img.FirstSeen.IsZero():
-		return img.FirstSeen
+		s = stamp{t: img.FirstSeen, lowerBound: img.FirstSeenIsLowerBound}
+	default:
+		s = stamp{t: e.now, lowerBound: true}
 	}
-	return img.Created
+	if s.t.Before(img.Created) {
+		s.t = img.Created
+	}
+	return s
 }
 
 // lastUsed is the newest sign of use: seen, the times of every container
 // created from the image (whether or not this plan removes it), and the
-// watcher's record.
-func (e *evaluator) lastUsed(img *Image) time.Time {
-	t := laterOf(seen(img), img.LastUsed)
-	for _, c := range e.containersByImage[img.ID] {
-		t = laterOf(t, laterOf(c.Created, laterOf(c.StartedAt, c.FinishedAt)))
+// watcher's record. It is a lower bound only when seen decides it and is
+// one.
+func (e *evaluator) lastUsed(img *Image) stamp {
+	s := e.seen(img)
+	later := func(t time.Time) {
+		if t.After(s.t) {
+			s = stamp{t: t}
+		}
 	}
-	return t
+	later(img.LastUsed)
+	for _, c := range e.containersByImage[img.ID] {
+		later(c.Created)
+		later(c.StartedAt)
+		later(c.FinishedAt)
+	}
+	return s
 }
 
 // imageTime returns the image's timestamp on a basis.
-func (e *evaluator) imageTime(img *Image, b Basis) time.Time {
+func (e *evaluator) imageTime(img *Image, b Basis) stamp {
 	switch b {
 	case BasisCreated:
-		return img.Created
+		return stamp{t: img.Created}
 	case BasisLastUsed:
 		return e.lastUsed(img)
 	}
-	return seen(img)
+	return e.seen(img)
+}
+
+// agoText is how a reason gives an age: "seen 9d ago", or "seen ≥ 9d ago
+// (since docker-shaper first looked)" when the age is a lower bound.
+func (e *evaluator) agoText(word string, s stamp) string {
+	if s.lowerBound {
+		return word + " ≥ " + e.ago(s.t) + " (since docker-shaper first looked)"
+	}
+	return word + " " + e.ago(s.t)
 }
 
 func basisWord(b Basis) string {
@@ -217,8 +228,9 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 	}
 	for _, c := range claims {
 		c.basis = r.AgeBasis
-		c.ts = e.imageTime(c.img, r.AgeBasis)
-		c.prot = e.imageProtection(c)
+		st := e.imageTime(c.img, r.AgeBasis)
+		c.ts, c.tsLower = st.t, st.lowerBound
+		c.prot = first(e.imageProtections(c.img, c.ref))
 	}
 	e.rank(r, claims)
 	for _, c := range claims {
@@ -349,20 +361,20 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 		if !old {
 			met, word = false, ", younger than "
 		}
-		parts = append(parts, basisWord(c.basis)+" "+e.ago(c.ts)+word+FormatDuration(r.OlderThan))
+		parts = append(parts, e.agoText(basisWord(c.basis), stamp{c.ts, c.tsLower})+word+FormatDuration(r.OlderThan))
 	}
 	if r.UnusedFor > 0 {
 		last := e.lastUsed(c.img)
-		old, at := e.olderThan(last, r.UnusedFor)
+		old, at := e.olderThan(last.t, r.UnusedFor)
 		expiresAt = laterOf(expiresAt, at)
 		word := ", unused for over "
 		if !old {
 			met, word = false, ", used within "
 		}
-		parts = append(parts, "last used "+e.ago(last)+word+FormatDuration(r.UnusedFor))
+		parts = append(parts, e.agoText("last used", last)+word+FormatDuration(r.UnusedFor))
 	}
 	if r.OlderThan == 0 && r.UnusedFor == 0 {
-		parts = append(parts, basisWord(c.basis)+" "+e.ago(c.ts))
+		parts = append(parts, e.agoText(basisWord(c.basis), stamp{c.ts, c.tsLower}))
 	}
 	c.reason = strings.Join(parts, ", ")
 	if met {
@@ -406,7 +418,7 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 	limit := units.HumanSize(float64(r.MaxSize))
 	startTotal := units.HumanSize(float64(total))
 	sort.SliceStable(candidates, func(i, j int) bool {
-		a, b := e.lastUsed(candidates[i]), e.lastUsed(candidates[j])
+		a, b := e.lastUsed(candidates[i]).t, e.lastUsed(candidates[j]).t
 		if !a.Equal(b) {
 			return a.Before(b)
 		}
@@ -426,8 +438,8 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 			}
 			c.expired = true
 			c.expiresAt = time.Time{}
-			c.reason = joinReason(rankPart(r, c), fmt.Sprintf("over max_size %s (rule total %s), least recently used: last used %s",
-				limit, startTotal, e.ago(e.lastUsed(img))))
+			c.reason = joinReason(rankPart(r, c), fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s",
+				limit, startTotal, e.agoText("last used", e.lastUsed(img))))
 		}
 	}
 	if !r.expiresByConditions() {
@@ -468,8 +480,8 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 			k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: c.rule.Name(), Reason: c.reason,
 				Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
 			if c.prot != nil {
-				k.Rule, k.Protected = c.prot.rule, true
-				k.Reason = c.prot.reason + " (claimed by " + c.rule.Name() + ")"
+				k.Rule, k.Protected = c.prot.Rule, true
+				k.Reason = c.prot.Reason + " (claimed by " + c.rule.Name() + ")"
 				k.ExpiresAt = time.Time{}
 			}
 			e.kept = append(e.kept, k)

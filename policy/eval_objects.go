@@ -99,10 +99,8 @@ func (e *evaluator) planContainers() {
 		}
 		ts, verb := containerTime(c)
 		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: rule.Name(), Basis: verb, Timestamp: ts}
-		if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels); pr != nil {
-			kept.Rule, kept.Protected = pr.rule, true
-			kept.Reason = pr.reason + " (claimed by " + rule.Name() + ")"
-			e.kept = append(e.kept, kept)
+		if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels)); pr != nil {
+			e.keepProtected(kept, pr, rule.Name())
 			continue
 		}
 		age := verb + " " + e.ago(ts)
@@ -229,12 +227,12 @@ type unusedObject struct {
 // young, or removed.
 func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Duration, decl hcl.Range) {
 	kept := Kept{Kind: o.kind, ID: o.id, Name: o.name, Rule: rule, Basis: "created", Timestamp: o.created}
-	if pr := e.protectedByBlock(o.protectedBy, []string{o.name}, o.labels); pr != nil {
+	if pr := first(e.blockProtections(o.protectedBy, []string{o.name}, o.labels)); pr != nil {
 		e.keepProtected(kept, pr, rule)
 		return
 	}
 	if users := e.usersOf(o.usedBy); len(users) > 0 {
-		e.keepProtected(kept, &protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule)
+		e.keepProtected(kept, &Protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule)
 		return
 	}
 	reason, ok := e.ageCondition(&kept, o.created, "created", olderThan)
@@ -288,9 +286,9 @@ func (e *evaluator) ageCondition(kept *Kept, ts time.Time, verb string, olderTha
 	return "unused, " + reason + ", older than " + FormatDuration(olderThan), true
 }
 
-func (e *evaluator) keepProtected(k Kept, pr *protection, claimedBy string) {
-	k.Rule, k.Protected = pr.rule, true
-	k.Reason = pr.reason + " (claimed by " + claimedBy + ")"
+func (e *evaluator) keepProtected(k Kept, pr *Protection, claimedBy string) {
+	k.Rule, k.Protected = pr.Rule, true
+	k.Reason = pr.Reason + " (claimed by " + claimedBy + ")"
 	e.kept = append(e.kept, k)
 }
 

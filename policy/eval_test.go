@@ -120,6 +120,7 @@ type testSnapshot struct {
 		Created     relTime           `json:"created"`
 		LastTagTime relTime           `json:"last_tag"`
 		FirstSeen   relTime           `json:"first_seen"`
+		FirstLooked bool              `json:"first_seen_lower_bound"`
 		LastUsed    relTime           `json:"last_used"`
 		Size        int64             `json:"size"`
 		Unique      *int64            `json:"unique"`
@@ -179,7 +180,8 @@ func decodeSnapshot(t *testing.T, data []byte) policy.Snapshot {
 		}
 		s.Images = append(s.Images, policy.Image{
 			ID: i.ID, Tags: i.Tags, Digests: i.Digests, Created: i.Created.Time,
-			LastTagTime: i.LastTagTime.Time, FirstSeen: i.FirstSeen.Time, LastUsed: i.LastUsed.Time,
+			LastTagTime: i.LastTagTime.Time, FirstSeen: i.FirstSeen.Time, FirstSeenIsLowerBound: i.FirstLooked,
+			LastUsed: i.LastUsed.Time,
 			Size: i.Size, UniqueSize: unique, Labels: i.Labels, HasChildren: i.Children,
 		})
 	}

@@ -30,13 +30,30 @@ const PlanVersion = 1
 // what the user should look at. Actions are in execution order: containers,
 // images, volumes, networks, build cache.
 type Plan struct {
-	Version  int       `json:"version"`
-	Policy   string    `json:"policy"`
-	Now      time.Time `json:"now"`
+	Version int       `json:"version"`
+	Policy  string    `json:"policy"`
+	Now     time.Time `json:"now"`
+	// Daemon is the host the plan is for; the engine leaves it nil, the
+	// command that took the snapshot fills it in.
+	Daemon   *Daemon   `json:"daemon,omitempty"`
 	Actions  []Action  `json:"actions"`
 	Kept     []Kept    `json:"kept"`
 	Warnings []Warning `json:"warnings"`
 	Summary  Summary   `json:"summary"`
+}
+
+// Daemon identifies the Docker host a plan was made for.
+type Daemon struct {
+	// ID is the daemon's identity (docker info's ID), or its endpoint for
+	// a daemon that has none.
+	ID string `json:"id"`
+	// Context is the docker CLI context the daemon was reached through.
+	Context string `json:"context"`
+	// Engine is "docker", or "podman" for Podman's compatible API.
+	Engine  string `json:"engine"`
+	Version string `json:"version"`
+	// API is the API version negotiated with the daemon.
+	API string `json:"api"`
 }
 
 // Action is one removal. The JSON field set depends on Kind, as the plan

@@ -11,7 +11,9 @@ type Basis string
 
 const (
 	// BasisSeen is when the image got its current tags on this host:
-	// LastTagTime, else the watcher's first sighting, else Created.
+	// LastTagTime, else the first time docker-shaper observed it, else the
+	// plan's Now. Never Created: pulled and loaded images have no
+	// LastTagTime and are often years "old" the day they arrive.
 	BasisSeen Basis = "seen"
 	// BasisCreated is the image's build time.
 	BasisCreated Basis = "created"
@@ -152,11 +154,18 @@ type Image struct {
 	ParentID    string
 	Created     time.Time
 	LastTagTime time.Time // zero when unknown (e.g. images from docker load)
-	FirstSeen   time.Time // first sighting recorded by the watcher; zero when unknown
-	LastUsed    time.Time // last use recorded by the watcher; zero when unknown
-	Size        int64     // total size including shared layers
-	UniqueSize  int64     // bytes freed by removing only this image; -1 when unknown
-	Labels      map[string]string
+	// FirstSeen is the first time docker-shaper observed the image on this
+	// daemon (a watcher event, or any command's look at the host); zero
+	// when unknown, which the engine reads as "just now".
+	FirstSeen time.Time
+	// FirstSeenIsLowerBound says FirstSeen is when docker-shaper first
+	// looked, not when the image arrived: it may have been there before,
+	// so an age measured from it is a lower bound.
+	FirstSeenIsLowerBound bool
+	LastUsed              time.Time // last use recorded by the watcher; zero when unknown
+	Size                  int64     // total size including shared layers
+	UniqueSize            int64     // bytes freed by removing only this image; -1 when unknown
+	Labels                map[string]string
 	// HasChildren is true when another image is built on this one; removing
 	// its last tag then untags without freeing anything.
 	HasChildren bool

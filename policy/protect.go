@@ -1,0 +1,76 @@
+package policy
+
+// Protections: what keeps an object whatever the rules say. The plan gives
+// the first that applies as the object's one reason; explain lists them all.
+
+// Names of the built-in protections, as plans show them ("builtin.<name>").
+const (
+	BuiltinInUse  = "builtin.in_use"
+	BuiltinLatest = "builtin.latest"
+	// BuiltinDaemonNetwork keeps the daemon's own networks and swarm's.
+	BuiltinDaemonNetwork = "builtin.daemon_network"
+)
+
+// Protection is one reason an object is kept whatever the rules say.
+type Protection struct {
+	Rule   string `json:"rule"` // "protect.<label>" or "builtin.<name>"
+	Reason string `json:"reason"`
+}
+
+// first returns the first protection, or nil when there is none.
+func first(ps []Protection) *Protection {
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ps[0]
+}
+
+// blockProtections lists every protect block selecting an object by one of
+// names (with pick choosing the block's name list) or by its labels, in
+// file order.
+func (e *evaluator) blockProtections(pick func(*Protect) []Matcher, names []string, labels map[string]string) []Protection {
+	var out []Protection
+	for _, pr := range e.p.Protects {
+		byName := false
+		for _, n := range names {
+			if anyMatch(pick(pr), n) {
+				byName = true
+				break
+			}
+		}
+		switch {
+		case byName:
+			out = append(out, Protection{pr.Name(), "protected by " + pr.Name()})
+		case len(pr.Labels) > 0 && labelsMatch(pr.Labels, labels):
+			out = append(out, Protection{pr.Name(), "protected by " + pr.Name() + " (labels)"})
+		}
+	}
+	return out
+}
+
+// imageProtections lists every protection of one tag of img (ref "" for an
+// untagged image), in the order the plan gives precedence: the protect
+// blocks selecting it, the containers that remain after the plan and use
+// the image, the latest tag, and for an untagged image, being the parent
+// of other images (a tagged parent is only untagged, which frees nothing).
+func (e *evaluator) imageProtections(img *Image, ref string) []Protection {
+	var names []string
+	if ref != "" {
+		names = []string{ref}
+	}
+	out := e.blockProtections(func(p *Protect) []Matcher { return p.Images }, names, img.Labels)
+	if users := e.remainingUsers(img.ID); len(users) > 0 {
+		userNames := make([]string, len(users))
+		for i, u := range users {
+			userNames[i] = u.Name
+		}
+		out = append(out, Protection{BuiltinInUse, "in use by container " + examples(userNames, 3)})
+	}
+	if e.p.ProtectLatest && ref != "" && splitTag(ref).tag == "latest" {
+		out = append(out, Protection{BuiltinLatest, "latest tags are protected"})
+	}
+	if img.HasChildren && ref == "" {
+		out = append(out, Protection{BuiltinInUse, "parent of other images"})
+	}
+	return out
+}
