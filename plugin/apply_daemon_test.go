@@ -30,10 +30,18 @@ import (
 type daemonCli struct {
 	*command.DockerCli
 	api client.APIClient
+	// context is the docker context's name; "" is "default".
+	context string
 }
 
 func (c daemonCli) Client() client.APIClient { return c.api }
-func (c daemonCli) CurrentContext() string   { return "default" }
+
+func (c daemonCli) CurrentContext() string {
+	if c.context == "" {
+		return "default"
+	}
+	return c.context
+}
 
 // pruneEnv is a test daemon, a docker config directory of the test's own
 // (config.Dir) and a policy file.
@@ -42,6 +50,8 @@ type pruneEnv struct {
 	api    *client.Client
 	cfg    string
 	policy string
+	// context names the docker context commands run through.
+	context string
 }
 
 func newPruneEnv(t testing.TB, policySrc string) *pruneEnv {
@@ -69,7 +79,7 @@ func (e *pruneEnv) cli(stdin string, terminal bool) (command.Cli, *bytes.Buffer,
 		e.t.Fatal(err)
 	}
 	dc.In().SetIsTerminal(terminal)
-	return daemonCli{dc, e.api}, out, errOut
+	return daemonCli{DockerCli: dc, api: e.api, context: e.context}, out, errOut
 }
 
 // run runs "docker shaper ARGS" (--policy added), with no terminal.
@@ -91,7 +101,7 @@ func (e *pruneEnv) runWith(stdin string, terminal bool, args ...string) (stdout,
 func (e *pruneEnv) plan() *planResult {
 	e.t.Helper()
 	cli, _, _ := e.cli("", false)
-	res, err := buildPlan(context.Background(), cli, planOptions{policyFile: e.policy})
+	res, err := buildPlan(context.Background(), cli, planOptions{policyFile: e.policy}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -99,7 +109,24 @@ func (e *pruneEnv) plan() *planResult {
 }
 
 func (e *pruneEnv) journalPath() string {
-	return filepath.Join(contextDir(e.cfg, "default"), journalFileName)
+	return filepath.Join(e.dir(), journalFileName)
+}
+
+// dir is the test daemon's directory in the test's docker config.
+func (e *pruneEnv) dir() string {
+	e.t.Helper()
+	return testDaemonDir(e.t, e.api, e.cfg)
+}
+
+// testDaemonDir is the directory of the daemon api talks to, in the docker
+// config directory cfg.
+func testDaemonDir(t testing.TB, api identifyAPI, cfg string) string {
+	t.Helper()
+	d, err := identify(context.Background(), api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return daemonDir(cfg, d.ID)
 }
 
 func (e *pruneEnv) load(images ...fixture.Image) []string {
@@ -663,7 +690,7 @@ func TestPruneSafety(t *testing.T) {
 	unchanged("prune --dry-run")
 
 	// Someone holds the lock.
-	release, err := acquireLock(contextDir(e.cfg, "default"), "docker shaper watch")
+	release, err := acquireLock(e.dir(), "docker shaper watch")
 	if err != nil {
 		t.Fatal(err)
 	}

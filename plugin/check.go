@@ -32,7 +32,7 @@ func newCheckCommand(dockerCli command.Cli) *cobra.Command {
 
 // runCheck prints the plan. It only reads from the daemon.
 func runCheck(ctx context.Context, dockerCli command.Cli, opts checkOptions) error {
-	res, err := buildPlan(ctx, dockerCli, opts.plan)
+	res, err := buildPlan(ctx, dockerCli, opts.plan, nil)
 	if err != nil {
 		return err
 	}

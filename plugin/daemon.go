@@ -37,6 +37,27 @@ type snapshotAPI interface {
 	ClientVersion() string
 }
 
+// identifyAPI is what identify reads.
+type identifyAPI interface {
+	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
+	ClientVersion() string
+}
+
+// identify asks the daemon who it is: its ID (empty for a daemon that has
+// none), engine and version, and the API version negotiated with it.
+func identify(ctx context.Context, api identifyAPI) (policy.Daemon, error) {
+	res, err := api.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return policy.Daemon{}, wrapAPIError("asking the daemon who it is", err)
+	}
+	return policy.Daemon{
+		ID:      res.Info.ID,
+		Engine:  "docker",
+		Version: res.Info.ServerVersion,
+		API:     api.ClientVersion(),
+	}, nil
+}
+
 var _ snapshotAPI = client.APIClient(nil)
 
 // inspectConcurrency bounds the inspect calls in flight.

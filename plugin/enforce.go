@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/docker/cli/cli/command"
-	"github.com/docker/cli/cli/config"
 )
 
 // enforceOptions are the parameters of one plan-and-apply.
@@ -17,6 +16,9 @@ type enforceOptions struct {
 	Command string
 	// Plan is how the plan is made (policy file, time).
 	Plan planOptions
+	// Host is the daemon to enforce on, when the caller resolved it (the
+	// watcher does, once); nil resolves it here.
+	Host *host
 	// Approve sees the plan before anything is removed, when it has
 	// actions; an error stops there, with nothing removed (prune asks its
 	// question here). nil approves every plan.
@@ -28,10 +30,10 @@ type enforceOptions struct {
 }
 
 // enforce is "plan and apply" as prune and the watcher do it: take the
-// Docker context's lock (a *lockedError names the holder when another
-// prune or watcher has it), build the plan with buildPlan, let Approve see
-// it, then apply it with applyPlan, journalling every outcome to
-// <config dir>/shaper/<context>/journal.jsonl. The lock is held from before
+// daemon's removal lock (a *lockedError names the holder when another
+// prune or watcher has it, through whichever context), build the plan with
+// buildPlan, let Approve see it, then apply it with applyPlan, journalling
+// every outcome to the daemon's journal.jsonl. The lock is held from before
 // the plan is made until the journal is synced.
 //
 // The plan result is returned whenever a plan was made; the report is nil
@@ -39,14 +41,21 @@ type enforceOptions struct {
 // is the first of: lock, plan, approval, journal, or what stopped the
 // apply as a whole; removals that failed are only counted in the report.
 func enforce(ctx context.Context, dockerCli command.Cli, opts enforceOptions) (*planResult, *applyReport, error) {
-	dir := contextDir(config.Dir(), dockerCli.CurrentContext())
+	h := opts.Host
+	if h == nil {
+		var err error
+		if h, err = resolveHost(ctx, dockerCli); err != nil {
+			return nil, nil, daemonError(dockerCli, err)
+		}
+	}
+	dir := h.Dir
 	release, err := acquireLock(dir, "docker shaper "+opts.Command)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer release()
 
-	res, err := buildPlan(ctx, dockerCli, opts.Plan)
+	res, err := buildPlan(ctx, dockerCli, opts.Plan, h)
 	if err != nil {
 		return nil, nil, err
 	}

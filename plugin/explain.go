@@ -48,7 +48,7 @@ func newExplainCommand(dockerCli command.Cli) *cobra.Command {
 // runExplain explains from the very plan check would print, so the two
 // can never disagree.
 func runExplain(ctx context.Context, dockerCli command.Cli, opts explainOptions) error {
-	res, err := buildPlan(ctx, dockerCli, opts.plan)
+	res, err := buildPlan(ctx, dockerCli, opts.plan, nil)
 	if err != nil {
 		return err
 	}
@@ -66,11 +66,15 @@ func runExplain(ctx context.Context, dockerCli command.Cli, opts explainOptions)
 		return enc.Encode(ex)
 	}
 	fmt.Fprintf(dockerCli.Err(), "Policy: %s\n", res.Plan.Policy)
+	if d := res.Plan.Daemon; d != nil {
+		fmt.Fprintf(dockerCli.Err(), "Daemon: %s\n", daemonLine(*d))
+	}
 	return renderExplanation(dockerCli.Out(), ex, res.Plan.Now)
 }
 
-// renderExplanation prints each object: a heading, its timestamps, and one
-// line per decision (per tag for images).
+// renderExplanation prints each object: a heading, its timestamps, one
+// line per decision (per tag for images) with every protection that also
+// applies, and the containers that use it with their own fate.
 func renderExplanation(w io.Writer, ex policy.Explanation, now time.Time) error {
 	for i, obj := range ex.Objects {
 		if i > 0 {
@@ -79,7 +83,11 @@ func renderExplanation(w io.Writer, ex policy.Explanation, now time.Time) error 
 		fmt.Fprintln(w, explainHeading(obj))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, t := range obj.Times {
-			fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", t.Name, t.Time.UTC().Format(time.RFC3339), relative(t.Time, now))
+			note := ""
+			if t.LowerBound {
+				note = "  at least: when docker-shaper first looked"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t(%s)%s\n", t.Name, t.Time.UTC().Format(time.RFC3339), relative(t.Time, now), note)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -95,20 +103,44 @@ func renderExplanation(w io.Writer, ex policy.Explanation, now time.Time) error 
 			if obj.Kind == policy.KindImage && ref == "" {
 				ref = "<none>"
 			}
-			rule := d.Rule
-			if rule == "" {
-				rule = "-"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", ref, d.Verdict, rule, d.Reason)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", ref, d.Verdict, dash(d.Rule), d.Reason)
 			if line := decisionDetail(d, now); line != "" {
 				fmt.Fprintf(tw, "  \t\t\t%s\n", line)
+			}
+			for _, p := range d.Protections {
+				if p.Rule == d.Rule && d.Verdict == policy.VerdictProtected {
+					continue // the one the plan gives, shown above
+				}
+				fmt.Fprintf(tw, "  \t\t\talso kept: %s (%s)\n", p.Reason, p.Rule)
 			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		if len(obj.Users) > 0 {
+			fmt.Fprintln(w, "  used by:")
+			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "    CONTAINER\tSTATE\tVERDICT\tRULE\tREASON")
+			for _, u := range obj.Users {
+				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", u.Name, u.State, u.Decision.Verdict, dash(u.Decision.Rule), u.Decision.Reason)
+				if !u.Decision.ExpiresAt.IsZero() {
+					fmt.Fprintf(tw, "    \t\t\t\tremovable from %s (%s)\n",
+						u.Decision.ExpiresAt.UTC().Format(time.RFC3339), relative(u.Decision.ExpiresAt, now))
+				}
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func explainHeading(obj policy.ExplainedObject) string {

@@ -58,8 +58,8 @@ func TestSafeContextName(t *testing.T) {
 		"ünïcode":       "_n_code",
 		"desktop-linux": "desktop-linux",
 	} {
-		if got := safeContextName(in); got != want {
-			t.Errorf("safeContextName(%q) = %q, want %q", in, got, want)
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := contextDir("/cfg", "../x"); got != "/cfg/shaper/.._x" {

@@ -9,6 +9,7 @@ import (
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/moby/client"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 )
 
 // planOptions are the flags every plan-making command shares.
@@ -37,13 +38,20 @@ type planResult struct {
 	Plan     policy.Plan
 	Policy   *loadedPolicy
 	Snapshot policy.Snapshot
+	Host     *host
 }
 
 // buildPlan is the one way a plan is made: load the policy (its errors stop
-// everything before the daemon is contacted), take a snapshot of the host,
-// and evaluate. check, prune, explain and watch all go through it, so they
-// tell the same story, dating images with the watcher's state alike.
-func buildPlan(ctx context.Context, dockerCli command.Cli, opts planOptions) (*planResult, error) {
+// everything before the daemon is contacted), take a snapshot of the host
+// while asking the daemon who it is, record the images seen for the first
+// time in the daemon's state, and evaluate. check, prune, explain and watch
+// all go through it, so they tell the same story and date images alike.
+//
+// h is the daemon the caller already resolved (prune and the watcher lock
+// its directory first); nil resolves it here. Either way the daemon that
+// answers must be that one: a plan is never made for one daemon with
+// another's state.
+func buildPlan(ctx context.Context, dockerCli command.Cli, opts planOptions, h *host) (*planResult, error) {
 	lp := opts.loaded
 	if lp == nil {
 		var err error
@@ -51,16 +59,52 @@ func buildPlan(ctx context.Context, dockerCli command.Cli, opts planOptions) (*p
 			return nil, err
 		}
 	}
-	snap, err := takeSnapshot(ctx, dockerCli.Client(), opts.now.at(clock()))
-	if err != nil {
+	listedFrom := clock()
+	var (
+		snap     policy.Snapshot
+		resolved *host
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		snap, err = takeSnapshot(gctx, dockerCli.Client(), opts.now.at(listedFrom))
+		return err
+	})
+	g.Go(func() (err error) {
+		resolved, err = resolveHost(gctx, dockerCli)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, daemonError(dockerCli, err)
 	}
-	// The watcher's first-seen and last-use dates, when it keeps any for
-	// this context: every command dates images as the watcher does.
-	applyWatchState(ctx, &snap, contextDir(config.Dir(), dockerCli.CurrentContext()))
+	if h == nil {
+		h = resolved
+	} else if h.Daemon.ID != resolved.Daemon.ID {
+		return nil, fmt.Errorf("the daemon at %s is no longer the one this run started with (ID %s, now %s): nothing was done",
+			dockerCli.DockerEndpoint().Host, h.Daemon.ID, resolved.Daemon.ID)
+	}
+	observe(ctx, h.Dir, &snap, listedFrom, clock())
 	plan := policy.Evaluate(lp.Policy, snap)
 	plan.Policy = lp.Name
-	return &planResult{Plan: plan, Policy: lp, Snapshot: snap}, nil
+	daemon := h.Daemon
+	plan.Daemon = &daemon
+	return &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h}, nil
+}
+
+// resolveHost asks the daemon who it is and finds its directory, moving
+// the files an earlier docker-shaper kept per context into it.
+func resolveHost(ctx context.Context, dockerCli command.Cli) (*host, error) {
+	d, err := identify(ctx, dockerCli.Client())
+	if err != nil {
+		return nil, err
+	}
+	d.Context = dockerCli.CurrentContext()
+	if d.ID == "" {
+		d.ID = endpointID(dockerCli.DockerEndpoint().Host)
+	}
+	cfg := config.Dir()
+	h := &host{Daemon: d, Dir: daemonDir(cfg, d.ID)}
+	adoptContextFiles(ctx, contextDir(cfg, d.Context), h.Dir)
+	return h, nil
 }
 
 // daemonError says which daemon could not be reached, and through which

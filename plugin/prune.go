@@ -30,7 +30,7 @@ func newPruneCommand(dockerCli command.Cli) *cobra.Command {
 			"now. Each object is re-checked just before it is removed; whatever changed since\n" +
 			"the plan (a tag that moved, an image that got a container, an object that is\n" +
 			"gone) is skipped and reported. Every outcome is appended to the journal,\n" +
-			"$DOCKER_CONFIG/shaper/<context>/journal.jsonl.",
+			"$DOCKER_CONFIG/shaper/daemons/<daemon ID>/journal.jsonl.",
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPrune(cmd.Context(), dockerCli, opts) },
 	}
@@ -51,7 +51,7 @@ func runPrune(ctx context.Context, dockerCli command.Cli, opts pruneOptions) err
 	planOpts := planOptions{policyFile: opts.policyFile}
 
 	if opts.dryRun {
-		res, err := buildPlan(ctx, dockerCli, planOpts)
+		res, err := buildPlan(ctx, dockerCli, planOpts, nil)
 		if err != nil {
 			return err
 		}

@@ -53,8 +53,21 @@ func renderPlan(w io.Writer, plan policy.Plan, format formatValue) error {
 func showPlan(out, errOut io.Writer, plan policy.Plan, format formatValue) error {
 	if format == formatTable {
 		fmt.Fprintf(errOut, "Policy: %s\n", plan.Policy)
+		if plan.Daemon != nil {
+			fmt.Fprintf(errOut, "Daemon: %s\n", daemonLine(*plan.Daemon))
+		}
 	}
 	return renderPlan(out, plan, format)
+}
+
+// daemonLine names a daemon for people: "docker 20.10.24 (API 1.41),
+// ID 6PEG:KZU6:ZOLW, through context default".
+func daemonLine(d policy.Daemon) string {
+	id := d.ID
+	if len(id) > 14 {
+		id = id[:14]
+	}
+	return fmt.Sprintf("%s %s (API %s), ID %s, through context %s", d.Engine, d.Version, d.API, id, d.Context)
 }
 
 // renderPlanJSON writes the plan document of the contract: two-space

@@ -15,15 +15,18 @@ import (
 	"github.com/docker-shaper/docker-shaper/policy"
 )
 
-// stateFileName is the watcher's state of one Docker context, in its
-// contextDir.
+// stateFileName is the state of one daemon, in its daemonDir.
 const stateFileName = "state.json"
+
+// stateLockName is the lock every writer of the state file holds while it
+// reads, merges and replaces it.
+const stateLockName = "state.lock"
 
 // stateVersion is the version of the state file this code writes and reads.
 const stateVersion = 1
 
-// watchState is what the watcher knows about a Docker host's images, as it
-// keeps it in <contextDir>/state.json:
+// watchState is what docker-shaper knows about a daemon's images, as it
+// keeps it in <daemonDir>/state.json:
 //
 //	{
 //	  "version": 1,
@@ -33,22 +36,30 @@ const stateVersion = 1
 //	  }
 //	}
 //
-// Horizon is the last time the watcher knew the full state of the host:
-// an image that is not in Images arrived after it. Images are keyed by ID;
-// Refs are the tags the image had when last looked at, for people and for
-// resolving the references containers are created from.
+// Every command that reads the daemon records the images it sees for the
+// first time (check, prune and explain as they plan, the watcher as it
+// follows events); the watcher also records last use. Horizon is when
+// docker-shaper first looked at the daemon, then, while a watcher runs,
+// the last time it knew the full state of the host: events since then are
+// what a watcher replays when it starts. Images are keyed by ID; Refs are
+// the tags the image had when last looked at, for people and for resolving
+// the references containers are created from.
 type watchState struct {
 	Version int                     `json:"version"`
 	Horizon time.Time               `json:"horizon,omitzero"`
 	Images  map[string]*imageRecord `json:"images"`
 }
 
-// imageRecord is what the watcher knows about one image.
+// imageRecord is what docker-shaper knows about one image.
 type imageRecord struct {
 	// FirstSeen is when the image arrived: the time of the event that
-	// brought it, or, for an image found in a snapshot, the horizon before
-	// it (never before the image's Created), or the first snapshot's time.
+	// brought it, or when docker-shaper first saw it there.
 	FirstSeen time.Time `json:"first_seen"`
+	// FirstSeenLowerBound says FirstSeen is only when docker-shaper first
+	// saw the image, which may have been there long before: an age
+	// measured from it is a lower bound. An event that dates the arrival
+	// replaces it.
+	FirstSeenLowerBound bool `json:"first_seen_lower_bound,omitempty"`
 	// LastUsed is the newest create, start or die of a container of the
 	// image (zero when none was seen).
 	LastUsed time.Time `json:"last_used,omitzero"`
@@ -161,52 +172,130 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// applyTo gives the snapshot's images the watcher's facts: FirstSeen and
-// LastUsed from their records; an image without a record arrived after the
-// horizon (when there is one), and is dated from it, as the watcher itself
-// will date it when it next looks (see horizonDate).
+// applyTo gives the snapshot's images what the state knows: FirstSeen
+// (and whether it is a lower bound) and LastUsed. An image without a record
+// keeps a zero FirstSeen, which the engine reads as "just arrived".
 func (st *watchState) applyTo(snap *policy.Snapshot) {
 	for i := range snap.Images {
 		img := &snap.Images[i]
 		if rec := st.Images[img.ID]; rec != nil {
 			img.FirstSeen = rec.FirstSeen
+			img.FirstSeenIsLowerBound = rec.FirstSeenLowerBound
 			img.LastUsed = rec.LastUsed
-			continue
-		}
-		if !st.Horizon.IsZero() {
-			img.FirstSeen = horizonDate(st.Horizon, img.Created)
 		}
 	}
 }
 
-// horizonDate is the date given to an image found after a gap in the
-// watcher's knowledge: the horizon, the last time the watcher knew the
-// full state (the image arrived after it), but never before the image was
-// created.
-func horizonDate(horizon, created time.Time) time.Time {
-	if created.After(horizon) {
-		return created
-	}
-	return horizon
-}
-
-// applyWatchState sets the snapshot's watcher facts from the state file in
-// dir, when there is one, so check, prune and explain date images as the
-// watcher does. A state file that cannot be read is reported and ignored
-// (the watcher moves it aside when it next starts).
-func applyWatchState(ctx context.Context, snap *policy.Snapshot, dir string) {
+// observe records, in the state file of dir, the first sighting of every
+// image of snap that has no record yet, dated at (when the snapshot was
+// taken, on the real clock) and marked a lower bound; it forgets records
+// of images that were recorded before the snapshot began (listedFrom) and
+// are not in it, which keeps the file as large as the host's image list.
+// The first observation of a daemon sets the horizon. Then it gives the
+// snapshot the state's facts (applyTo).
+//
+// It holds the state lock while it reads, merges and replaces the file, so
+// a watcher saving at the same time loses nothing. When the state cannot
+// be recorded (a read-only directory, a lock held too long), it says so
+// and dates images from what it could read: an image without a record is
+// taken to have just arrived, which never makes anything due sooner.
+func observe(ctx context.Context, dir string, snap *policy.Snapshot, listedFrom, at time.Time) {
+	logger := loggerFrom(ctx)
 	path := filepath.Join(dir, stateFileName)
-	st, err := readState(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	unlock, err := lockState(ctx, dir)
+	if err != nil {
+		logger.Warn("cannot record what docker-shaper sees: images it has not recorded yet count as just arrived", "err", err)
+		if st, rerr := readState(path); rerr == nil {
+			st.applyTo(snap)
+		}
 		return
-	case err != nil:
-		loggerFrom(ctx).Warn("ignoring the watcher's state: images are dated without it", "err", err)
-		return
+	}
+	defer unlock()
+	st := loadState(ctx, path, at)
+	added, forgotten, changed := st.record(snap.Images, listedFrom, at)
+	if changed {
+		if err := st.save(path); err != nil {
+			logger.Warn("cannot record what docker-shaper sees: images it has not recorded yet count as just arrived", "err", err)
+		} else {
+			logger.Debug("recorded images", "state", path, "new", added, "gone", forgotten)
+		}
 	}
 	st.applyTo(snap)
-	loggerFrom(ctx).Debug("dated images with the watcher's state", "state", path,
-		"records", len(st.Images), "horizon", st.Horizon.Format(time.RFC3339))
+}
+
+// record adds a record, dated at and marked a lower bound, for each image
+// without one, and forgets records older than listedFrom of images not in
+// images. It sets the horizon when there is none. changed says whether st
+// changed.
+func (st *watchState) record(images []policy.Image, listedFrom, at time.Time) (added, forgotten int, changed bool) {
+	present := make(map[string]bool, len(images))
+	for i := range images {
+		img := &images[i]
+		present[img.ID] = true
+		if st.Images[img.ID] == nil {
+			st.Images[img.ID] = &imageRecord{FirstSeen: at, FirstSeenLowerBound: true, Refs: sortedRefs(img.Tags)}
+			added++
+		}
+	}
+	for id, rec := range st.Images {
+		if !present[id] && rec.FirstSeen.Before(listedFrom) {
+			delete(st.Images, id)
+			forgotten++
+		}
+	}
+	changed = added+forgotten > 0
+	if st.Horizon.IsZero() {
+		st.Horizon = at
+		changed = true
+	}
+	return added, forgotten, changed
+}
+
+// merge adds to st what another writer recorded in disk since st was read:
+// records st lacks (but for those in gone, images st knows were deleted),
+// the earlier first sighting of an image both know, and the later use.
+func (st *watchState) merge(disk *watchState, gone map[string]bool) {
+	for id, drec := range disk.Images {
+		rec := st.Images[id]
+		switch {
+		case rec == nil && gone[id]:
+		case rec == nil:
+			cp := *drec
+			st.Images[id] = &cp
+		default:
+			if drec.FirstSeen.Before(rec.FirstSeen) {
+				rec.FirstSeen, rec.FirstSeenLowerBound = drec.FirstSeen, drec.FirstSeenLowerBound
+			}
+			rec.LastUsed = maxTime(rec.LastUsed, drec.LastUsed)
+		}
+	}
+	if st.Horizon.IsZero() {
+		st.Horizon = disk.Horizon
+	}
+}
+
+// stateLockWait is how long a writer waits for another to finish with the
+// state file; writers hold it for the few milliseconds a save takes.
+const stateLockWait = 10 * time.Second
+
+// lockState takes the state lock of dir, waiting up to stateLockWait.
+func lockState(ctx context.Context, dir string) (unlock func() error, err error) {
+	deadline := time.Now().Add(stateLockWait)
+	for {
+		unlock, err := lockFile(dir, stateLockName, "docker shaper")
+		var locked *lockedError
+		if !errors.As(err, &locked) {
+			return unlock, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the state file's lock is held: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // sortedRefs returns refs sorted, without duplicates.

@@ -3,9 +3,11 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,57 +134,205 @@ func TestLoadStateSetsBadFilesAside(t *testing.T) {
 func TestStateAppliesToSnapshot(t *testing.T) {
 	tests := []struct {
 		name          string
-		horizon       time.Time
-		created       time.Time
 		rec           *imageRecord
 		seen, lastUse time.Time
+		lowerBound    bool
 	}{
-		{name: "recorded", horizon: stDay(10), created: stDay(-300), rec: &imageRecord{FirstSeen: stDay(1), LastUsed: stDay(5)}, seen: stDay(1), lastUse: stDay(5)},
-		{name: "recorded, never used", horizon: stDay(10), created: stDay(-300), rec: &imageRecord{FirstSeen: stDay(1)}, seen: stDay(1)},
-		{name: "after the horizon", horizon: stDay(10), created: stDay(-300), seen: stDay(10)},
-		{name: "built after the horizon", horizon: stDay(10), created: stDay(12), seen: stDay(12)},
-		{name: "no horizon", created: stDay(-300)},
+		{name: "recorded", rec: &imageRecord{FirstSeen: stDay(1), LastUsed: stDay(5)}, seen: stDay(1), lastUse: stDay(5)},
+		{name: "recorded, never used", rec: &imageRecord{FirstSeen: stDay(1)}, seen: stDay(1)},
+		{name: "first looked", rec: &imageRecord{FirstSeen: stDay(1), FirstSeenLowerBound: true}, seen: stDay(1), lowerBound: true},
+		// Not recorded: nothing set, which the engine reads as "just
+		// arrived"; never the horizon, never Created.
+		{name: "not recorded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newWatchState()
-			st.Horizon = tt.horizon
+			st.Horizon = stDay(10)
 			if tt.rec != nil {
 				st.Images[stIDA] = tt.rec
 			}
-			snap := policy.Snapshot{Images: []policy.Image{{ID: stIDA, Created: tt.created}}}
+			snap := policy.Snapshot{Images: []policy.Image{{ID: stIDA, Created: stDay(-300)}}}
 			st.applyTo(&snap)
 			img := snap.Images[0]
-			if !img.FirstSeen.Equal(tt.seen) || !img.LastUsed.Equal(tt.lastUse) {
-				t.Errorf("FirstSeen %v, LastUsed %v; want %v, %v", img.FirstSeen, img.LastUsed, tt.seen, tt.lastUse)
+			if !img.FirstSeen.Equal(tt.seen) || !img.LastUsed.Equal(tt.lastUse) || img.FirstSeenIsLowerBound != tt.lowerBound {
+				t.Errorf("FirstSeen %v (lower bound %v), LastUsed %v; want %v (%v), %v",
+					img.FirstSeen, img.FirstSeenIsLowerBound, img.LastUsed, tt.seen, tt.lowerBound, tt.lastUse)
 			}
 		})
 	}
 }
 
-func TestApplyWatchStateIgnoresABadFile(t *testing.T) {
+func snapOf(ids ...string) policy.Snapshot {
+	var snap policy.Snapshot
+	for _, id := range ids {
+		snap.Images = append(snap.Images, policy.Image{ID: id, Created: stDay(-300)})
+	}
+	return snap
+}
+
+// Every command that reads the daemon records the images it sees for the
+// first time, as lower bounds; the first look sets the horizon; records of
+// images that are gone are forgotten, but not those another writer made
+// while the snapshot was being taken.
+func TestObserveRecordsFirstSightings(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "daemon")
+	ctx, _ := logTo()
+
+	snap := snapOf(stIDA, stIDB)
+	observe(ctx, dir, &snap, stDay(0), stDay(0))
+	for _, img := range snap.Images {
+		if !img.FirstSeen.Equal(stDay(0)) || !img.FirstSeenIsLowerBound {
+			t.Errorf("%s: first seen %v (lower bound %v), want %v as a lower bound", shortID(img.ID), img.FirstSeen, img.FirstSeenIsLowerBound, stDay(0))
+		}
+	}
+	st, err := readState(filepath.Join(dir, stateFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Horizon.Equal(stDay(0)) || len(st.Images) != 2 {
+		t.Fatalf("state after the first look: horizon %v, %d images; want %v, 2", st.Horizon, len(st.Images), stDay(0))
+	}
+
+	// A watcher records C at day 2.5 while a check lists from day 2 and
+	// misses it; B is gone.
+	st.Images[stIDC] = &imageRecord{FirstSeen: stDay(2.5)}
+	st.Images[stIDA].LastUsed = stDay(1)
+	if err := st.save(filepath.Join(dir, stateFileName)); err != nil {
+		t.Fatal(err)
+	}
+	snap = snapOf(stIDA)
+	observe(ctx, dir, &snap, stDay(2), stDay(3))
+	if img := snap.Images[0]; !img.FirstSeen.Equal(stDay(0)) || !img.LastUsed.Equal(stDay(1)) {
+		t.Errorf("A: first seen %v, last used %v; want the first look's %v and the recorded use %v", img.FirstSeen, img.LastUsed, stDay(0), stDay(1))
+	}
+	st, _ = readState(filepath.Join(dir, stateFileName))
+	if _, ok := st.Images[stIDB]; ok {
+		t.Error("B, gone since the first look, is still recorded")
+	}
+	if _, ok := st.Images[stIDC]; !ok {
+		t.Error("C, recorded by another writer while the snapshot was taken, was forgotten")
+	}
+	if !st.Horizon.Equal(stDay(0)) {
+		t.Errorf("horizon moved to %v: only the first look (and a watcher) sets it", st.Horizon)
+	}
+}
+
+// A corrupt state file is set aside and the images recorded afresh: they
+// look just arrived, which never makes anything due sooner.
+func TestObserveSetsACorruptFileAside(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, stateFileName)
 	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, logs := logTo()
-	snap := policy.Snapshot{Images: []policy.Image{{ID: stIDA, Created: stDay(0)}}}
-	applyWatchState(ctx, &snap, dir)
-	if !snap.Images[0].FirstSeen.IsZero() {
-		t.Errorf("FirstSeen set from a corrupt file")
+	snap := snapOf(stIDA)
+	observe(ctx, dir, &snap, stDay(5), stDay(5))
+	if img := snap.Images[0]; !img.FirstSeen.Equal(stDay(5)) || !img.FirstSeenIsLowerBound {
+		t.Errorf("first seen %v (lower bound %v), want %v as a lower bound", img.FirstSeen, img.FirstSeenIsLowerBound, stDay(5))
 	}
-	if !strings.Contains(logs.String(), "ignoring the watcher's state") {
+	if !strings.Contains(logs.String(), "moved it aside") {
 		t.Errorf("no warning: %q", logs)
 	}
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("check moved the state file: only the watcher does: %v", err)
-	}
+}
 
-	// No file at all: silence, and nothing set.
-	ctx, logs = logTo()
-	applyWatchState(ctx, &snap, t.TempDir())
-	if logs.Len() > 0 || !snap.Images[0].FirstSeen.IsZero() {
-		t.Errorf("without a state file: log %q, FirstSeen %v", logs, snap.Images[0].FirstSeen)
+// Where nothing can be recorded, images are left undated (just arrived),
+// and the command goes on, saying so.
+func TestObserveInAnUnwritableDirectory(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "daemon")
+	// A plain file where the directory should be: writable by nobody, root
+	// included.
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, logs := logTo()
+	snap := snapOf(stIDA)
+	observe(ctx, dir, &snap, stDay(5), stDay(5))
+	if img := snap.Images[0]; !img.FirstSeen.IsZero() {
+		t.Errorf("first seen %v, want none", img.FirstSeen)
+	}
+	if !strings.Contains(logs.String(), "cannot record") {
+		t.Errorf("no warning: %q", logs)
+	}
+}
+
+// Merging keeps the earlier first sighting and the later use, adds what
+// only the file has, and does not bring back an image the watcher saw
+// deleted.
+func TestStateMerge(t *testing.T) {
+	mem := newWatchState()
+	mem.Images[stIDA] = &imageRecord{FirstSeen: stDay(3), FirstSeenLowerBound: true, LastUsed: stDay(4)}
+	disk := newWatchState()
+	disk.Horizon = stDay(1)
+	disk.Images[stIDA] = &imageRecord{FirstSeen: stDay(2), LastUsed: stDay(3)}
+	disk.Images[stIDB] = &imageRecord{FirstSeen: stDay(2), FirstSeenLowerBound: true}
+	disk.Images[stIDC] = &imageRecord{FirstSeen: stDay(2)}
+	mem.merge(disk, map[string]bool{stIDC: true})
+	want := map[string]*imageRecord{
+		stIDA: {FirstSeen: stDay(2), LastUsed: stDay(4)},
+		stIDB: {FirstSeen: stDay(2), FirstSeenLowerBound: true},
+	}
+	if diff := cmp.Diff(want, mem.Images); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+	if !mem.Horizon.Equal(stDay(1)) {
+		t.Errorf("horizon %v, want the file's %v when none was set", mem.Horizon, stDay(1))
+	}
+}
+
+// Commands recording at the same time as a watcher saves lose nothing:
+// every image any of them saw is in the file at the end.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	ctx, _ := logTo()
+	const writers, rounds = 4, 25
+	id := func(w, r int) string { return fmt.Sprintf("sha256:%02d%02d", w, r) }
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				// Each writer sees only its own images, all of them from
+				// round 0 on, as a host whose images only accumulate.
+				var ids []string
+				for k := 0; k <= r; k++ {
+					ids = append(ids, id(w, k))
+				}
+				snap := snapOf(ids...)
+				observe(ctx, dir, &snap, stDay(0), stDay(float64(r)))
+			}
+		}()
+	}
+	// And a watcher-like writer that merges its own records in.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for r := range rounds {
+			unlock, err := lockState(ctx, dir)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mem := newWatchState()
+			mem.Images[id(9, r)] = &imageRecord{FirstSeen: stDay(1)}
+			if disk, err := readState(filepath.Join(dir, stateFileName)); err == nil {
+				mem.merge(disk, nil)
+			}
+			if err := mem.save(filepath.Join(dir, stateFileName)); err != nil {
+				t.Error(err)
+			}
+			unlock()
+		}
+	}()
+	wg.Wait()
+	st, err := readState(filepath.Join(dir, stateFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := writers*rounds + rounds; len(st.Images) != want {
+		t.Errorf("%d records, want %d: updates were lost", len(st.Images), want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/cli/cli"
 	"github.com/docker/cli/cli/command"
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 )
@@ -71,8 +71,9 @@ func newWatchCommand(dockerCli command.Cli) *cobra.Command {
 		Use:   "watch [OPTIONS]",
 		Short: "Follow the daemon's events and enforce the policy periodically",
 		Long: "Run in the foreground: follow the daemon's events to learn when each image\n" +
-			"arrived and was last used (kept in $DOCKER_CONFIG/shaper/<context>/state.json,\n" +
-			"which check, prune and explain read too), and enforce the policy as\n" +
+			"arrived and was last used (kept in the daemon's state file,\n" +
+			"$DOCKER_CONFIG/shaper/daemons/<daemon ID>/state.json, which check, prune and\n" +
+			"explain read and add to), and enforce the policy as\n" +
 			"\"docker shaper prune -f\" does, every --interval and once at start. The policy\n" +
 			"is reloaded when its file changes, or on SIGHUP; a policy with errors is\n" +
 			"reported and the previous one kept. The watcher outlives daemon restarts.\n" +
@@ -126,11 +127,13 @@ func runWatch(ctx context.Context, dockerCli command.Cli, opts watchOptions) err
 
 	w, err := newWatcher(ctx, dockerCli, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the daemon
+		}
 		return err
 	}
 	defer w.release()
-	w.run(ctx, hup)
-	return nil
+	return w.run(ctx, hup)
 }
 
 // watcher is one run of docker shaper watch. Its fields are touched by the
@@ -142,7 +145,7 @@ type watcher struct {
 	timing watchTiming
 	logger *log.Logger
 
-	dir       string
+	host      *host
 	statePath string
 	release   func() error
 	tr        *tracker
@@ -160,39 +163,73 @@ type watcher struct {
 	enforcing   bool
 	pending     bool // enforce as soon as the daemon can be reached
 	enforceDone chan enforceOutcome
+
+	// failure stops the watcher: what it watched is gone (see connect).
+	failure error
 }
 
 func newWatcher(ctx context.Context, dockerCli command.Cli, opts watchOptions) (*watcher, error) {
-	dir := contextDir(config.Dir(), dockerCli.CurrentContext())
-	release, err := acquireWatchLock(dir)
-	if err != nil {
-		return nil, err
-	}
 	w := &watcher{
 		cli:         dockerCli,
 		opts:        opts,
 		timing:      opts.timing.withDefaults(),
 		logger:      loggerFrom(ctx),
-		dir:         dir,
-		statePath:   filepath.Join(dir, stateFileName),
-		release:     release,
 		enforceDone: make(chan enforceOutcome, 1),
 	}
 	w.retryDelay = w.timing.retryMin
+	var err error
 	if w.pol, err = loadWatchPolicy(dockerCli.Err(), opts.policyFile); err != nil {
-		release()
 		return nil, err
 	}
-	w.tr = newTracker(loadState(ctx, w.statePath, time.Now()))
 	w.api = dockerCli.Client()
+	// Everything the watcher keeps belongs to the daemon, so it must know
+	// which daemon it watches before it starts: wait for it.
+	if w.host, err = w.waitForHost(ctx); err != nil {
+		return nil, err
+	}
+	if w.release, err = acquireWatchLock(w.host.Dir); err != nil {
+		return nil, err
+	}
+	w.statePath = filepath.Join(w.host.Dir, stateFileName)
+	w.tr = newTracker(loadState(ctx, w.statePath, time.Now()))
 	return w, nil
+}
+
+// waitForHost resolves the daemon (see resolveHost), trying again, backing
+// off, while it cannot be reached. It fails when ctx ends first.
+func (w *watcher) waitForHost(ctx context.Context) (*host, error) {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, w.timing.requestTimeout)
+		h, err := resolveHost(rctx, w.cli)
+		cancel()
+		if err == nil {
+			return h, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !isConnectionError(err) {
+			return nil, err
+		}
+		delay := w.retryDelay
+		w.retryDelay = min(2*w.retryDelay, w.timing.retryMax)
+		w.logger.Warn(fmt.Sprintf("daemon unreachable, retrying in %s", delay), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 // run is the watcher's loop: one goroutine owns the state, and waits for
 // whatever comes first. Nothing polls the daemon: between events the
 // watcher sleeps, waking only to look at the policy file's modification
 // time, and to save the state now and then.
-func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) {
+//
+// It returns nil when stopped, and an error only when it cannot go on:
+// the endpoint now answers as another daemon, whose state is not this one.
+func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
 	w.logger.Info("watching", "policy", w.pol.current.Name, "interval", time.Duration(w.opts.interval),
 		"state", w.statePath)
 	w.logPolicyWarnings(w.pol.current)
@@ -207,6 +244,10 @@ func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) {
 	defer heartbeat.Stop()
 
 	for {
+		if w.failure != nil {
+			w.shutdown()
+			return w.failure
+		}
 		if w.pending && !w.enforcing && w.stream != nil {
 			w.startEnforcement(ctx)
 		}
@@ -224,7 +265,7 @@ func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) {
 		select {
 		case <-ctx.Done():
 			w.shutdown()
-			return
+			return nil
 		case ev := <-evc:
 			w.handleEvent(ctx, ev)
 		case err := <-errc:
@@ -263,11 +304,22 @@ func (w *watcher) connect(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, w.timing.requestTimeout)
 	defer cancel()
 	view, err := takeView(rctx, w.api, time.Now().UTC())
+	var d policy.Daemon
+	if err == nil {
+		d, err = identify(rctx, w.api)
+	}
 	if err != nil {
 		stream.Close()
 		if ctx.Err() == nil {
 			w.retryLater(err)
 		}
+		return
+	}
+	if d.ID != "" && d.ID != w.host.Daemon.ID {
+		stream.Close()
+		w.failure = fmt.Errorf("the daemon at %s is now another daemon (ID %s, was %s): "+
+			"stopping, as its images are not the ones this watcher's state describes; start the watcher again to watch it",
+			w.cli.DockerEndpoint().Host, d.ID, w.host.Daemon.ID)
 		return
 	}
 	added, forgotten := w.tr.reconcile(view)
@@ -401,8 +453,10 @@ func (w *watcher) scheduleSave() {
 	}
 }
 
-// save writes the state now. While the daemon is followed, the horizon
-// moves to now: the watcher knew everything until then.
+// save writes the state now, merged with what other commands recorded in
+// the file since (check, prune and explain record the images they see for
+// the first time), under the state lock. While the daemon is followed, the
+// horizon moves to now: the watcher knew everything until then.
 func (w *watcher) save() {
 	if w.saveTimer != nil {
 		w.saveTimer.Stop()
@@ -411,12 +465,30 @@ func (w *watcher) save() {
 	if w.stream != nil {
 		w.tr.advanceHorizon(time.Now().UTC())
 	}
-	if err := w.tr.st.save(w.statePath); err != nil {
+	if err := w.saveMerged(); err != nil {
 		w.logger.Error("cannot save the watcher's state", "err", err)
 		return
 	}
 	w.tr.dirty = false
+	clear(w.tr.gone)
 	w.logger.Debug("saved the state", "images", len(w.tr.st.Images), "horizon", w.tr.st.Horizon.Format(time.RFC3339))
+}
+
+func (w *watcher) saveMerged() error {
+	unlock, err := lockState(context.Background(), w.host.Dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	disk, err := readState(w.statePath)
+	switch {
+	case err == nil:
+		w.tr.merge(disk)
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		w.logger.Warn("cannot read the state file to merge with it: replacing it", "err", err)
+	}
+	return w.tr.st.save(w.statePath)
 }
 
 // shutdown waits for a running enforcement to stop (it was cancelled with

@@ -41,12 +41,13 @@ func (w *watcher) startEnforcement(ctx context.Context) {
 	w.enforcing = true
 	w.resync(ctx)
 	w.save()
-	lp, logger, cli := w.pol.current, w.logger, w.cli
+	lp, logger, cli, h := w.pol.current, w.logger, w.cli, w.host
 	go func() {
 		start := time.Now()
 		res, report, err := enforce(ctx, cli, enforceOptions{
 			Command:  "watch",
 			Plan:     planOptions{loaded: lp},
+			Host:     h,
 			Progress: logProgress{logger},
 		})
 		w.enforceDone <- enforceOutcome{res: res, report: report, err: err, took: time.Since(start)}

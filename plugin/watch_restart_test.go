@@ -171,22 +171,23 @@ func TestWatchSurvivesADaemonRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cli := daemonCli{dc, d.api}
+	cli := daemonCli{DockerCli: dc, api: d.api}
 	ids, err := fixture.Load(context.Background(), d.api, fixture.Image{Refs: []string{"kept:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 
+	dir := testDaemonDir(t, d.api, cfg)
 	w := startWatcher(t, cli, watchOptions{policyFile: policyFile, interval: durationValue(2 * time.Second), noInitial: true})
 	w.waitLog("following the daemon's events", 1, 30*time.Second)
-	recordOf(t, cfg, ids[0], nil)
+	recordOf(t, dir, ids[0], nil)
 
 	d.stop()
 	w.waitLog("daemon unreachable, retrying in", 2, 30*time.Second)
 	// An interval passes while the daemon is away: the enforcement waits
 	// for it.
 	w.waitLog("daemon unreachable: enforcing as soon as it is back", 1, 30*time.Second)
-	horizon := stateOf(t, cfg).Horizon
+	horizon := stateOf(t, dir).Horizon
 
 	d.start(bin)
 	w.waitLog("daemon reachable again: following its events", 1, 60*time.Second)
@@ -194,7 +195,7 @@ func TestWatchSurvivesADaemonRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := recordOf(t, cfg, doomed[0], nil)
+	rec := recordOf(t, dir, doomed[0], nil)
 	if !rec.FirstSeen.After(horizon) {
 		t.Errorf("doomed:1 first seen %v, not after the horizon %v: its load event was missed", rec.FirstSeen, horizon)
 	}
@@ -203,13 +204,13 @@ func TestWatchSurvivesADaemonRestart(t *testing.T) {
 		t.Error("kept:1 was removed")
 	}
 	waitFor(t, 20*time.Second, "doomed:1 to leave the state", func() bool {
-		_, ok := stateOf(t, cfg).Images[doomed[0]]
+		_, ok := stateOf(t, dir).Images[doomed[0]]
 		return !ok
 	})
 	if err := w.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if rec := stateOf(t, cfg).Images[ids[0]]; rec == nil {
+	if rec := stateOf(t, dir).Images[ids[0]]; rec == nil {
 		t.Error("kept:1 lost from the state across the restart")
 	}
 }

@@ -19,10 +19,10 @@ type tracker struct {
 	byRef map[string]string
 	// containers maps container IDs to the image they were created from.
 	containers map[string]string
-	// horizonDated are the images the last view found that arrived in a
-	// gap, dated from the horizon: the first replayed event that brought
-	// or tagged one dates it more closely.
-	horizonDated map[string]bool
+	// gone are the images deleted since the state was last saved, so that
+	// merging what another writer saved in the meantime does not bring
+	// their records back.
+	gone map[string]bool
 	// viewAt is when the last view was taken.
 	viewAt time.Time
 	// dirty says the state changed since it was last saved.
@@ -31,10 +31,10 @@ type tracker struct {
 
 func newTracker(st *watchState) *tracker {
 	t := &tracker{
-		st:           st,
-		byRef:        make(map[string]string),
-		containers:   make(map[string]string),
-		horizonDated: make(map[string]bool),
+		st:         st,
+		byRef:      make(map[string]string),
+		containers: make(map[string]string),
+		gone:       make(map[string]bool),
 	}
 	for id, rec := range st.Images {
 		for _, r := range rec.Refs {
@@ -45,27 +45,23 @@ func newTracker(st *watchState) *tracker {
 }
 
 // reconcile makes the state agree with a fresh view of the host, taken on
-// start and after every reconnect. Images the state did not have arrived
-// while the watcher was not looking: after the horizon when there is one
-// (they are dated from it, see horizonDate), else they are dated from the
-// view, the watcher's first sight of them. Images the view does not have
-// are gone and forgotten. Containers of the view count as uses of their
-// images: a running one now, another at its creation. The view becomes the
-// new horizon. It returns how many images were added and forgotten.
+// start, after every reconnect and before every enforcement. Images the
+// state did not have arrived while nobody was looking: they are dated from
+// the view, the first time docker-shaper saw them, as a lower bound (an
+// event the daemon replays may then date them more closely). Never from
+// the horizon, when they may not have been there yet: that would make
+// them look older than they are. Images the view does not have are gone
+// and forgotten. Containers of the view count as uses of their images: a
+// running one now, another at its creation. The view becomes the new
+// horizon. It returns how many images were added and forgotten.
 func (t *tracker) reconcile(v hostView) (added, forgotten int) {
-	horizon := t.st.Horizon
-	t.horizonDated = make(map[string]bool)
 	present := make(map[string]bool, len(v.Images))
 	t.byRef = make(map[string]string, len(v.Images))
 	for _, img := range v.Images {
 		present[img.ID] = true
 		rec := t.st.Images[img.ID]
 		if rec == nil {
-			rec = &imageRecord{FirstSeen: v.At}
-			if !horizon.IsZero() && horizon.Before(v.At) {
-				rec.FirstSeen = minTime(horizonDate(horizon, img.Created), v.At)
-				t.horizonDated[img.ID] = true
-			}
+			rec = &imageRecord{FirstSeen: v.At, FirstSeenLowerBound: true}
 			t.st.Images[img.ID] = rec
 			added++
 		}
@@ -77,6 +73,7 @@ func (t *tracker) reconcile(v hostView) (added, forgotten int) {
 	for id := range t.st.Images {
 		if !present[id] {
 			delete(t.st.Images, id)
+			t.gone[id] = true
 			forgotten++
 		}
 	}
@@ -99,6 +96,20 @@ func (t *tracker) reconcile(v hostView) (added, forgotten int) {
 	return added, forgotten
 }
 
+// merge takes in what another writer saved in the state file since the
+// tracker's state was read (see watchState.merge), and indexes the tags of
+// records it adds.
+func (t *tracker) merge(disk *watchState) {
+	t.st.merge(disk, t.gone)
+	for id, rec := range t.st.Images {
+		for _, r := range rec.Refs {
+			if _, ok := t.byRef[r]; !ok {
+				t.byRef[r] = id
+			}
+		}
+	}
+}
+
 // replayed says whether an event at was replayed from before the last view.
 func (t *tracker) replayed(at time.Time) bool { return at.Before(t.viewAt) }
 
@@ -114,14 +125,12 @@ func (t *tracker) arrived(id string, refs []string, at time.Time) {
 		rec = &imageRecord{FirstSeen: at}
 		t.st.Images[id] = rec
 		t.dirty = true
-	case t.horizonDated[id] && t.replayed(at):
-		// The first event the daemon still holds for an image that came in
-		// a gap: a closer date than the horizon (it came no later).
-		delete(t.horizonDated, id)
-		if at.After(rec.FirstSeen) {
-			rec.FirstSeen = at
-			t.dirty = true
-		}
+	case rec.FirstSeenLowerBound && at.Before(rec.FirstSeen):
+		// An event that dates the arrival of an image first seen without
+		// one (in a view, or by another command): closer to the truth, and
+		// earlier, so the record was a lower bound indeed.
+		rec.FirstSeen, rec.FirstSeenLowerBound = at, false
+		t.dirty = true
 	}
 	if refs != nil {
 		t.setRefs(id, refs)
@@ -187,7 +196,7 @@ func (t *tracker) deleted(id string, at time.Time) {
 		}
 	}
 	delete(t.st.Images, id)
-	delete(t.horizonDated, id)
+	t.gone[id] = true
 	t.dirty = true
 }
 
@@ -202,7 +211,9 @@ func (t *tracker) used(id string, at time.Time) {
 	case rec == nil && t.replayed(at):
 		return
 	case rec == nil:
-		rec = &imageRecord{FirstSeen: at}
+		// It was there when the container used it; since when, nobody
+		// knows.
+		rec = &imageRecord{FirstSeen: at, FirstSeenLowerBound: true}
 		t.st.Images[id] = rec
 	}
 	if at.After(rec.LastUsed) {
@@ -241,13 +252,6 @@ func (t *tracker) advanceHorizon(at time.Time) {
 
 func maxTime(a, b time.Time) time.Time {
 	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
 		return b
 	}
 	return a

@@ -47,12 +47,12 @@ func TestTracker(t *testing.T) {
 				{ID: stIDB, Created: old},
 			})},
 			want: map[string]*imageRecord{
-				stIDA: {FirstSeen: stDay(0), Refs: []string{"app:1", "app:2"}},
-				stIDB: {FirstSeen: stDay(0)},
+				stIDA: {FirstSeen: stDay(0), FirstSeenLowerBound: true, Refs: []string{"app:1", "app:2"}},
+				stIDB: {FirstSeen: stDay(0), FirstSeenLowerBound: true},
 			},
 		},
 		{
-			name:    "after a gap: new images are dated from the horizon, known ones keep their dates, gone ones go",
+			name:    "after a gap: new images are dated when first seen (a lower bound), known ones keep their dates, gone ones go",
 			horizon: stDay(5),
 			before: map[string]*imageRecord{
 				stIDA: {FirstSeen: stDay(1), LastUsed: stDay(2), Refs: []string{"app:1"}},
@@ -64,14 +64,15 @@ func TestTracker(t *testing.T) {
 			})},
 			want: map[string]*imageRecord{
 				stIDA: {FirstSeen: stDay(1), LastUsed: stDay(2), Refs: []string{"app:1", "app:x"}},
-				stIDB: {FirstSeen: stDay(5), Refs: []string{"new:1"}},
+				stIDB: {FirstSeen: stDay(9), FirstSeenLowerBound: true, Refs: []string{"new:1"}},
 			},
 		},
 		{
-			name:    "an image built during the gap is dated from its build, not before",
+			// Not from the horizon, when it may not have been there yet.
+			name:    "an image that came during the gap is dated when first seen",
 			horizon: stDay(5),
 			steps:   []trackerStep{trView(stDay(9), []viewImage{{ID: stIDB, Created: stDay(7)}})},
-			want:    map[string]*imageRecord{stIDB: {FirstSeen: stDay(7)}},
+			want:    map[string]*imageRecord{stIDB: {FirstSeen: stDay(9), FirstSeenLowerBound: true}},
 		},
 		{
 			name:    "a replayed event dates an image of the gap more closely; later ones do not",
@@ -109,7 +110,7 @@ func TestTracker(t *testing.T) {
 			},
 			want: map[string]*imageRecord{
 				stIDB: {FirstSeen: stDay(1), LastUsed: stDay(2), Refs: []string{"new:1"}},
-				stIDC: {FirstSeen: stDay(3), LastUsed: stDay(3)},
+				stIDC: {FirstSeen: stDay(3), FirstSeenLowerBound: true, LastUsed: stDay(3)},
 			},
 			horizon2: stDay(0),
 		},
@@ -123,8 +124,8 @@ func TestTracker(t *testing.T) {
 				trTag(stIDB, "app:latest", stDay(1)),
 			},
 			want: map[string]*imageRecord{
-				stIDA: {FirstSeen: stDay(0), Refs: []string{"app:1"}},
-				stIDB: {FirstSeen: stDay(0), Refs: []string{"app:2", "app:latest"}},
+				stIDA: {FirstSeen: stDay(0), FirstSeenLowerBound: true, Refs: []string{"app:1"}},
+				stIDB: {FirstSeen: stDay(0), FirstSeenLowerBound: true, Refs: []string{"app:2", "app:latest"}},
 			},
 			horizon2: stDay(0),
 		},
@@ -138,9 +139,9 @@ func TestTracker(t *testing.T) {
 				viewContainer{ID: "c4", ImageID: "sha256:gone", Created: stDay(3)},
 			)},
 			want: map[string]*imageRecord{
-				stIDA: {FirstSeen: stDay(9), LastUsed: stDay(9)},
-				stIDB: {FirstSeen: stDay(9), LastUsed: stDay(3)},
-				stIDC: {FirstSeen: stDay(9)},
+				stIDA: {FirstSeen: stDay(9), FirstSeenLowerBound: true, LastUsed: stDay(9)},
+				stIDB: {FirstSeen: stDay(9), FirstSeenLowerBound: true, LastUsed: stDay(3)},
+				stIDC: {FirstSeen: stDay(9), FirstSeenLowerBound: true},
 			},
 		},
 	}

@@ -182,7 +182,7 @@ func decodeSnapshot(t *testing.T, data []byte) policy.Snapshot {
 			ID: i.ID, Tags: i.Tags, Digests: i.Digests, Created: i.Created.Time,
 			LastTagTime: i.LastTagTime.Time, FirstSeen: i.FirstSeen.Time, FirstSeenIsLowerBound: i.FirstLooked,
 			LastUsed: i.LastUsed.Time,
-			Size: i.Size, UniqueSize: unique, Labels: i.Labels, HasChildren: i.Children,
+			Size:     i.Size, UniqueSize: unique, Labels: i.Labels, HasChildren: i.Children,
 		})
 	}
 	for _, c := range ts.Containers {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/fixture"
+	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/client"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -42,41 +43,9 @@ func scriptNowTime(ts *testscript.TestScript) time.Time {
 	return now
 }
 
-// parseAge parses an age like the policy language writes durations: Go
-// syntax plus d (days) and w (weeks), e.g. 30d, 2w, 36h, 1d12h.
-func parseAge(s string) (time.Duration, error) {
-	var total time.Duration
-	rest := s
-	for rest != "" {
-		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
-			i++
-		}
-		j := i
-		for j < len(rest) && !(rest[j] >= '0' && rest[j] <= '9') {
-			j++
-		}
-		num, unit := rest[:i], rest[i:j]
-		rest = rest[j:]
-		n, err := strconv.ParseFloat(num, 64)
-		if err != nil || unit == "" {
-			return 0, fmt.Errorf("invalid age %q: use a duration like 30d, 2w, 36h", s)
-		}
-		switch unit {
-		case "d":
-			total += time.Duration(n * float64(24*time.Hour))
-		case "w":
-			total += time.Duration(n * float64(7*24*time.Hour))
-		default:
-			d, err := time.ParseDuration(num + unit)
-			if err != nil {
-				return 0, fmt.Errorf("invalid age %q: use a duration like 30d, 2w, 36h", s)
-			}
-			total += d
-		}
-	}
-	return total, nil
-}
+// parseAge parses an age as policies write durations: Go syntax plus d
+// (days) and w (weeks), e.g. 30d, 2w, 36h, 1d12h.
+func parseAge(s string) (time.Duration, error) { return policy.ParseDuration(s) }
 
 type labelsFlag map[string]string
 
@@ -318,6 +287,16 @@ func cmdPlan(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if plan.Policy == "" || plan.Now.IsZero() {
 		ts.Fatalf("plan: empty policy or now")
+	}
+	// The daemon the plan is for: always there, every field set.
+	var daemon map[string]string
+	if err := json.Unmarshal(doc["daemon"], &daemon); err != nil {
+		ts.Fatalf("plan: daemon: %v", err)
+	}
+	for _, f := range []string{"id", "context", "engine", "version", "api"} {
+		if daemon[f] == "" {
+			ts.Fatalf("plan: daemon.%s is empty: %s", f, doc["daemon"])
+		}
 	}
 	for _, f := range []string{"actions", "kept", "warnings"} {
 		if string(doc[f]) == "null" {

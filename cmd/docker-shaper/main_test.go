@@ -29,8 +29,12 @@ import (
 )
 
 // scriptNow is $NOW in scripts: the fixed time they pass as --now, and
-// from which mkimage -age dates images.
-const scriptNow = "2026-11-22T12:00:00Z"
+// from which mkimage -age dates images. shiftedNow is $NOW in the second
+// pass, TestScriptShiftedNow: years away from any day the suite runs on.
+const (
+	scriptNow  = "2026-11-22T12:00:00Z"
+	shiftedNow = "2031-06-15T12:00:00Z"
+)
 
 var (
 	update    = flag.Bool("update", false, "rewrite the scripts' expected files from actual output")
@@ -76,7 +80,16 @@ func fileExists(p string) bool {
 // daemonKey is where Setup leaves the test daemon's client for commands.
 type daemonKey struct{}
 
-func TestScript(t *testing.T) {
+func TestScript(t *testing.T) { runScripts(t, scriptNow) }
+
+// TestScriptShiftedNow runs every script again with $NOW years from today.
+// A script's outcome must not depend on how far the real clock is from
+// $NOW: one that dates fixtures from $NOW but judges them by the real clock
+// (a relative --now, prune) passes on the day it is written and fails some
+// days later. Here it fails at once.
+func TestScriptShiftedNow(t *testing.T) { runScripts(t, shiftedNow) }
+
+func runScripts(t *testing.T, now string) {
 	cli := scriptDaemon(t)
 	p := testscript.Params{
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
@@ -84,7 +97,7 @@ func TestScript(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
-			return setupScript(env, cli)
+			return setupScript(env, cli, now)
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -144,15 +157,16 @@ func scriptDaemon(t *testing.T) *client.Client {
 
 // setupScript gives each script its environment:
 //
-//	NOW            the fixed time to pass as --now (see scriptNow)
+//	NOW            the fixed time to pass as --now (see scriptNow and
+//	               TestScriptShiftedNow)
 //	DOCKER_CONFIG  $WORK/.docker, with cli-plugins/docker-shaper installed
 //	HOME           $WORK/home
 //	PATH           the built docker-shaper first
 //	DOCKER_HOST    (and TLS settings) passed through from the test's environment
 //
 // and, with a daemon, wipes it.
-func setupScript(env *testscript.Env, cli *client.Client) error {
-	env.Setenv("NOW", scriptNow)
+func setupScript(env *testscript.Env, cli *client.Client, now string) error {
+	env.Setenv("NOW", now)
 	home := filepath.Join(env.WorkDir, "home")
 	dockerConfig := filepath.Join(env.WorkDir, ".docker")
 	plugins := filepath.Join(dockerConfig, "cli-plugins")

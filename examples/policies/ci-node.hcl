@@ -6,7 +6,11 @@
 # `docker shaper check --policy ci-node.hcl` shows what would go and why.
 
 # Judge images by when this host got them, not when they were built: a base
-# image pulled today may have been built a year ago.
+# image pulled today may have been built a year ago. Without the watcher
+# (the cron path), an image pulled or loaded between two runs is dated by
+# the first run that sees it, never by its build: so the first run after
+# installing removes nothing by age, and each age can be up to one cron
+# interval short. That errs on the side of keeping.
 age_basis = "seen"
 
 # The runner's own machinery and the base images every job pulls again stay,
