@@ -259,15 +259,6 @@ func joinReason(parts ...string) string {
 	return strings.Join(out, ", ")
 }
 
-// examples lists up to n items for a warning: "a, b, c and 4 more".
-func examples(items []string, n int) string {
-	sort.Strings(items)
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
-}
-
 func laterOf(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b

@@ -2,11 +2,10 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/docker/go-units"
 )
 
 // y2k is the earliest believable build date; reproducible builds often set
@@ -85,7 +84,7 @@ func (e *evaluator) planImages() {
 			}
 			continue
 		}
-		for _, ref := range sortedCopy(img.Tags) {
+		for _, ref := range slices.Sorted(slices.Values(img.Tags)) {
 			c := e.claimTag(img, ref)
 			if c == nil {
 				unmatched = append(unmatched, ref)
@@ -102,7 +101,7 @@ func (e *evaluator) planImages() {
 
 	if len(unmatched) > 0 && e.hasTagRules() {
 		e.warnings = append(e.warnings, Warning{Message: fmt.Sprintf(
-			"%d tag(s) matched no image rule and are kept: %s", len(unmatched), examples(unmatched, 5))})
+			"%d tag(s) matched no image rule and are kept: %s", len(unmatched), Examples(unmatched, 5))})
 	}
 }
 
@@ -110,13 +109,7 @@ func imageSortKey(img *Image) string {
 	if len(img.Tags) == 0 {
 		return "\xff" + img.ID // untagged images after tagged ones
 	}
-	return sortedCopy(img.Tags)[0] + "\x00" + img.ID
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
+	return slices.Sorted(slices.Values(img.Tags))[0] + "\x00" + img.ID
 }
 
 func (e *evaluator) hasTagRules() bool {
@@ -251,35 +244,16 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 		if len(old) > 0 {
 			e.warnings = append(e.warnings, ruleWarning(r.DeclRange,
 				"%d image(s) claimed by %s have a created date before 2000 (%s); with age_basis = \"created\" they look ancient: consider \"seen\"",
-				len(old), r.Name(), examples(dedupe(old), 3)))
+				len(old), r.Name(), Examples(slices.Compact(slices.Sorted(slices.Values(old))), 3)))
 		}
 	}
 }
 
 func displayRef(c *claim) string {
 	if c.ref == "" {
-		return shortID(c.img.ID)
+		return ShortID(c.img.ID)
 	}
 	return c.ref
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
-func dedupe(s []string) []string {
-	s = sortedCopy(s)
-	out := s[:0]
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // rank numbers the distinct images of each repository among the rule's
@@ -415,8 +389,8 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 			candidates = append(candidates, img)
 		}
 	}
-	limit := units.HumanSize(float64(r.MaxSize))
-	startTotal := units.HumanSize(float64(total))
+	limit := HumanSize(r.MaxSize)
+	startTotal := HumanSize(total)
 	sort.SliceStable(candidates, func(i, j int) bool {
 		a, b := e.lastUsed(candidates[i]).t, e.lastUsed(candidates[j]).t
 		if !a.Equal(b) {
@@ -445,7 +419,7 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 	if !r.expiresByConditions() {
 		for _, c := range claims {
 			if !c.expired && c.prot == nil {
-				c.reason = joinReason(rankPart(r, c), fmt.Sprintf("within max_size %s (rule total %s)", limit, units.HumanSize(float64(total))))
+				c.reason = joinReason(rankPart(r, c), fmt.Sprintf("within max_size %s (rule total %s)", limit, HumanSize(total)))
 			}
 		}
 	}

@@ -2,13 +2,11 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/docker/go-units"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -62,7 +60,7 @@ func (r *ContainerRule) selects(c *Container, imageRefs []string) bool {
 // the reference it was created from and the image's current tags.
 func (e *evaluator) containerImageRefs(c *Container) []string {
 	var refs []string
-	if c.Image != "" && !isImageID(c.Image) {
+	if c.Image != "" && !IsImageID(c.Image) {
 		refs = append(refs, withDefaultTag(NormalizeRef(c.Image)))
 	}
 	if img := e.imagesByID[c.ImageID]; img != nil {
@@ -70,10 +68,6 @@ func (e *evaluator) containerImageRefs(c *Container) []string {
 	}
 	return refs
 }
-
-var imageIDPattern = regexp.MustCompile(`^(sha256:)?[0-9a-f]{12,64}$`)
-
-func isImageID(s string) bool { return imageIDPattern.MatchString(s) }
 
 // withDefaultTag adds ":latest" to a reference without a tag or digest, as
 // the daemon does.
@@ -119,6 +113,7 @@ func (e *evaluator) planContainers() {
 			Rule: rule.Name(), Reason: age, Bytes: c.SizeRw,
 			Basis: verb, Timestamp: ts, Force: runningStates[c.State],
 			RemoveVolumes: rule.RemoveVolumes, Range: rule.DeclRange,
+			Expect: Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt},
 		}
 		if rule.RemoveVolumes {
 			if anon := e.anonymousVolumesOnlyUsedBy(c); len(anon) > 0 {
@@ -232,7 +227,7 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 		return
 	}
 	if users := e.usersOf(o.usedBy); len(users) > 0 {
-		e.keepProtected(kept, &Protection{BuiltinInUse, "in use by container " + examples(users, 3)}, rule)
+		e.keepProtected(kept, &Protection{BuiltinInUse, "in use by container " + Examples(users, 3)}, rule)
 		return
 	}
 	reason, ok := e.ageCondition(&kept, o.created, "created", olderThan)
@@ -240,10 +235,14 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 		e.kept = append(e.kept, kept)
 		return
 	}
-	e.actions = append(e.actions, Action{
+	a := Action{
 		Kind: o.kind, Action: ActionRemove, ID: o.id, Name: o.name, Rule: rule, Reason: reason,
 		Bytes: o.bytes, Basis: "created", Timestamp: o.created, Range: decl,
-	})
+	}
+	if o.kind == KindVolume {
+		a.Expect.CreatedAt = o.created
+	}
+	e.actions = append(e.actions, a)
 }
 
 // claimFirst returns the first rule (in file order) that selects an
@@ -375,9 +374,10 @@ func (e *evaluator) planBuildCache() {
 		reason += " unused for over " + FormatDuration(r.UnusedFor)
 	}
 	if r.KeepStorage > 0 {
-		reason += fmt.Sprintf(", keeping %s of %s", units.HumanSize(float64(r.KeepStorage)), units.HumanSize(float64(total)))
+		reason += fmt.Sprintf(", keeping %s of %s", HumanSize(r.KeepStorage), HumanSize(total))
 	}
 	e.actions = append(e.actions, Action{
 		Kind: KindBuildCache, Action: ActionPrune, Rule: KindBuildCache, Reason: reason, Bytes: bytes, Range: r.DeclRange,
+		BuildCache: r,
 	})
 }

@@ -26,7 +26,7 @@ func TestExamplePoliciesEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = append(files, "../plugin/default.hcl")
+	files = append(files, "../internal/policyfile/default.hcl")
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".hcl")
 		t.Run(name, func(t *testing.T) {

@@ -115,7 +115,7 @@ func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 		}
 		times = append(times, NamedTime{Name: "last used", Time: last.t, LowerBound: last.lowerBound})
 		obj := ExplainedObject{Kind: KindImage, ID: img.ID, Times: nonZero(times...)}
-		refs := sortedCopy(img.Tags)
+		refs := slices.Sorted(slices.Values(img.Tags))
 		if len(refs) == 0 {
 			refs = []string{""}
 		}
@@ -208,7 +208,7 @@ func inUse(users []User) []Protection {
 	if len(names) == 0 {
 		return nil
 	}
-	return []Protection{{BuiltinInUse, "in use by container " + examples(names, 3)}}
+	return []Protection{{BuiltinInUse, "in use by container " + Examples(names, 3)}}
 }
 
 // volumeRemovedWith finds the container action that takes volume name with

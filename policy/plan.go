@@ -82,6 +82,25 @@ type Action struct {
 	Digests []string
 	// Range is the rule's declaration in the policy file.
 	Range hcl.Range
+
+	// Expect is the object as the plan saw it: what prune re-checks just
+	// before acting, so that a plan carries everything its execution
+	// needs and nothing reaches back into the policy or the snapshot.
+	Expect Expectation
+	// BuildCache holds the prune's parameters on a build cache action.
+	BuildCache *BuildCacheRule
+}
+
+// Expectation is the state of an object an action was planned for. prune
+// skips the action when the object no longer matches it.
+type Expectation struct {
+	// State, StartedAt and FinishedAt are a container's: a container that
+	// changed state or was restarted since is another decision.
+	State                 string
+	StartedAt, FinishedAt time.Time
+	// CreatedAt is a volume's: a volume recreated under the same name is
+	// another volume.
+	CreatedAt time.Time
 }
 
 // MarshalJSON writes the contract's fields for the action's kind.

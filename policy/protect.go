@@ -64,7 +64,7 @@ func (e *evaluator) imageProtections(img *Image, ref string) []Protection {
 		for i, u := range users {
 			userNames[i] = u.Name
 		}
-		out = append(out, Protection{BuiltinInUse, "in use by container " + examples(userNames, 3)})
+		out = append(out, Protection{BuiltinInUse, "in use by container " + Examples(userNames, 3)})
 	}
 	if e.p.ProtectLatest && ref != "" && splitTag(ref).tag == "latest" {
 		out = append(out, Protection{BuiltinLatest, "latest tags are protected"})

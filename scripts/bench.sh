@@ -22,7 +22,7 @@
 # with BENCH_LOOP=1) a shell loop that alternates the commands sample by
 # sample. Then it runs
 # the engine's benchmarks (go test -bench, ./policy/) and the daemon-backed
-# breakdown of check (./plugin/ BenchmarkCheck: snapshot, evaluate,
+# breakdown of check (./internal/commands/ BenchmarkCheck: snapshot, evaluate,
 # render). docs/benchmarks.md has the figures. Needs root, like test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -175,5 +175,5 @@ n=$(wc -l <"$WORK/check.ms")
 # --- Engine and breakdown ------------------------------------------------------
 say "go test -bench: the engine (./policy/)"
 go test -run '^$' -bench . -benchmem ./policy/
-say "go test -bench: check's phases on this daemon (./plugin/, BenchmarkCheck; it wipes and reloads the host)"
-go test -run '^$' -bench Check -benchmem ./plugin/
+say "go test -bench: check's phases on this daemon (./internal/commands/, BenchmarkCheck; it wipes and reloads the host)"
+go test -run '^$' -bench Check -benchmem ./internal/commands/

@@ -2,7 +2,7 @@
 package main
 
 import (
-	"github.com/docker-shaper/docker-shaper/plugin"
+	"github.com/docker-shaper/docker-shaper/internal/commands"
 	"github.com/docker/cli/cli-plugins/metadata"
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
 )
@@ -11,7 +11,7 @@ import (
 var version = "dev"
 
 func main() {
-	cliplugin.Run(plugin.NewRootCommand, metadata.Metadata{
+	cliplugin.Run(commands.NewRootCommand, metadata.Metadata{
 		SchemaVersion:    "0.1.0",
 		Vendor:           "docker-shaper",
 		Version:          version,

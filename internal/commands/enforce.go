@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/docker-shaper/docker-shaper/internal/apply"
+	"github.com/docker-shaper/docker-shaper/internal/docker"
+	"github.com/docker-shaper/docker-shaper/internal/logging"
+	"github.com/docker-shaper/docker-shaper/internal/store"
+	"github.com/docker-shaper/docker-shaper/policy"
+)
+
+// enforceOptions are the parameters of one plan-and-apply.
+type enforceOptions struct {
+	// Command names who enforces, "prune" or "watch": the lock's holder is
+	// "docker shaper <Command>", and journal entries carry it.
+	Command string
+	// Plan is how the plan is made (policy, time).
+	Plan planOptions
+	// Host is the daemon to enforce on, when the caller resolved it (the
+	// watcher does, once); nil resolves it here.
+	Host *store.Host
+	// Approve sees the plan before anything is removed, when it has
+	// actions; an error stops there, with nothing removed (prune asks its
+	// question here). nil approves every plan.
+	Approve func(*planResult) error
+	// Progress, Measure and Concurrency are passed on to apply.
+	Progress    apply.Progress
+	Measure     bool
+	Concurrency int
+}
+
+// enforce is "plan and apply" as prune and the watcher do it: take the
+// daemon's removal lock (a *store.LockedError names the holder when another
+// prune or watcher has it, through whichever context), build the plan with
+// buildPlan, let Approve see it, then apply it, journalling every outcome
+// to the daemon's journal. The lock is held from before the plan is made
+// until the journal is synced.
+//
+// The plan result is returned whenever a plan was made; the report is nil
+// when nothing was applied (the plan was empty or not approved). The error
+// is the first of: lock, plan, approval, journal, or what stopped the
+// apply as a whole; removals that failed are only counted in the report.
+func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *apply.Report, error) {
+	h := opts.Host
+	if h == nil {
+		var err error
+		if h, err = d.resolveHost(ctx); err != nil {
+			return nil, nil, d.daemonError(err)
+		}
+	}
+	release, err := store.AcquireRemovalLock(h.Dir, "docker shaper "+opts.Command, d.clock())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+
+	res, err := d.buildPlan(ctx, opts.Plan, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.Plan.Actions) == 0 {
+		return res, nil, nil
+	}
+	if opts.Approve != nil {
+		if err := opts.Approve(res); err != nil {
+			return res, nil, err
+		}
+	}
+
+	j, err := store.OpenJournal(filepath.Join(h.Dir, store.JournalFile))
+	if err != nil {
+		return res, nil, fmt.Errorf("%w: nothing was removed", err)
+	}
+	remover := docker.NewRemover(docker.FinishingClient{APIClient: d.cli.Client()}, d.clock)
+	report, err := apply.Apply(ctx, remover, res.Plan.Actions, apply.Options{
+		Command:     opts.Command,
+		Journal:     journal{j},
+		Progress:    opts.Progress,
+		Measure:     opts.Measure,
+		Concurrency: opts.Concurrency,
+		Clock:       d.clock,
+	})
+	if cerr := j.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	logging.From(ctx).Debug("applied", "actions", len(res.Plan.Actions), "took", report.Took, "journal", j.Path())
+	return res, report, err
+}
+
+// journal records apply's results in the daemon's journal.
+type journal struct{ j *store.Journal }
+
+func (j journal) Record(run, command string, r apply.Result) error {
+	act := r.Action
+	e := store.Entry{
+		Time: r.Time, Run: run, Command: command,
+		Kind: act.Kind, Action: act.Action, Ref: act.Ref, Name: act.Name, ID: act.ID,
+		Rule: act.Rule, Reason: act.Reason, Bytes: r.Bytes, Outcome: r.Outcome, Detail: r.Detail,
+	}
+	if act.Kind == policy.KindImage {
+		e.Digests = act.Digests
+	}
+	return j.j.Append(e)
+}

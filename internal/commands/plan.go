@@ -1,0 +1,130 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/docker-shaper/docker-shaper/internal/docker"
+	"github.com/docker-shaper/docker-shaper/internal/policyfile"
+	"github.com/docker-shaper/docker-shaper/internal/render"
+	"github.com/docker-shaper/docker-shaper/internal/store"
+	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/docker/cli/cli"
+	"golang.org/x/sync/errgroup"
+)
+
+// planOptions are what every plan-making command shares.
+type planOptions struct {
+	policy policyFlag
+	now    nowValue
+	// loaded is a policy already loaded, used instead of looking one up:
+	// the watcher's, which keeps its last good policy when the file turns
+	// bad.
+	loaded *policyfile.Loaded
+}
+
+// planResult is a plan with what it was made from.
+type planResult struct {
+	Plan     policy.Plan
+	Policy   *policyfile.Loaded
+	Snapshot policy.Snapshot
+	Host     *store.Host
+}
+
+// loadPolicy finds and loads the policy. A policy with errors is never
+// used: its diagnostics are rendered to errOut, and the error says how
+// many there were and that nothing was done.
+func (d deps) loadPolicy(errOut io.Writer, p policyFlag) (*policyfile.Loaded, error) {
+	src, err := d.lookup(p).Find()
+	if err != nil {
+		return nil, err
+	}
+	lp, err := policyfile.Load(src)
+	var le *policyfile.LoadError
+	if errors.As(err, &le) {
+		if rerr := render.Diagnostics(errOut, le.Loaded.Files(), le.Loaded.Diags); rerr != nil {
+			return nil, rerr
+		}
+		return nil, cli.StatusError{StatusCode: 1, Status: err.Error()}
+	}
+	return lp, err
+}
+
+// buildPlan is the one way a plan is made: load the policy (its errors stop
+// everything before the daemon is contacted), take a snapshot of the host
+// while asking the daemon who it is, record the images seen for the first
+// time in the daemon's state, and evaluate. check, prune, explain and watch
+// all go through it, so they tell the same story and date images alike.
+//
+// h is the daemon the caller already resolved (prune and the watcher lock
+// its directory first); nil resolves it here. Either way the daemon that
+// answers must be that one: a plan is never made for one daemon with
+// another's state.
+func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*planResult, error) {
+	lp := opts.loaded
+	if lp == nil {
+		var err error
+		if lp, err = d.loadPolicy(d.cli.Err(), opts.policy); err != nil {
+			return nil, err
+		}
+	}
+	listedFrom := d.clock()
+	var (
+		snap     policy.Snapshot
+		resolved *store.Host
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		snap, err = docker.TakeSnapshot(gctx, d.cli.Client(), opts.now.at(listedFrom), d.clock)
+		return err
+	})
+	g.Go(func() (err error) {
+		resolved, err = d.resolveHost(gctx)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, d.daemonError(err)
+	}
+	if h == nil {
+		h = resolved
+	} else if h.Daemon.ID != resolved.Daemon.ID {
+		return nil, fmt.Errorf("the daemon at %s is no longer the one this run started with (ID %s, now %s): nothing was done",
+			d.cli.DockerEndpoint().Host, h.Daemon.ID, resolved.Daemon.ID)
+	}
+	store.Observe(ctx, h.Dir, &snap, listedFrom, d.clock())
+	plan := policy.Evaluate(lp.Policy, snap)
+	plan.Policy = lp.Name()
+	daemon := h.Daemon
+	plan.Daemon = &daemon
+	return &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h}, nil
+}
+
+// resolveHost asks the daemon who it is and finds its directory, moving
+// the files an earlier docker-shaper kept per context into it.
+func (d deps) resolveHost(ctx context.Context) (*store.Host, error) {
+	daemon, err := docker.Identify(ctx, d.cli.Client())
+	if err != nil {
+		return nil, err
+	}
+	daemon.Context = d.cli.CurrentContext()
+	if daemon.ID == "" {
+		daemon.ID = store.EndpointID(d.cli.DockerEndpoint().Host)
+	}
+	cfg := d.configDir()
+	h := &store.Host{Daemon: daemon, Dir: store.DaemonDir(cfg, daemon.ID)}
+	store.AdoptContextFiles(ctx, store.ContextDir(cfg, daemon.Context), h.Dir)
+	return h, nil
+}
+
+// daemonError says which daemon could not be reached, and through which
+// docker context, when that is the problem. The client's own message
+// already names the address; this adds the context and what to do.
+func (d deps) daemonError(err error) error {
+	if !docker.IsConnectionError(err) {
+		return err
+	}
+	return fmt.Errorf("%w (docker context %q): is the daemon running, and is this the context you meant? "+
+		"(docker context ls, DOCKER_HOST)", err, d.cli.CurrentContext())
+}

@@ -1,0 +1,185 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docker-shaper/docker-shaper/internal/apply"
+	"github.com/docker-shaper/docker-shaper/internal/render"
+	"github.com/docker-shaper/docker-shaper/internal/store"
+	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/docker/cli/cli"
+	"github.com/spf13/cobra"
+)
+
+type pruneOptions struct {
+	policy policyFlag
+	dryRun bool
+	force  bool
+	format render.Format
+}
+
+func newPruneCommand(d deps) *cobra.Command {
+	var opts pruneOptions
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove what the policy says should go",
+		Long: "Remove what the policy says should go: the plan \"docker shaper check\" shows, made\n" +
+			"now. Each object is re-checked just before it is removed; whatever changed since\n" +
+			"the plan (a tag that moved, an image that got a container, an object that is\n" +
+			"gone) is skipped and reported. Every outcome is appended to the journal,\n" +
+			"$DOCKER_CONFIG/shaper/daemons/<daemon ID>/journal.jsonl.",
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.dryRun {
+				return runPruneDryRun(cmd.Context(), d, opts)
+			}
+			return runPrune(cmd.Context(), d, opts)
+		},
+	}
+	flags := cmd.Flags()
+	addPolicyFlag(flags, &opts.policy)
+	flags.BoolVar(&opts.dryRun, "dry-run", false, "Show what would be removed, and remove nothing")
+	flags.BoolVarP(&opts.force, "force", "f", false, "Do not prompt for confirmation")
+	addFormatFlag(flags, &opts.format)
+	return cmd
+}
+
+// runPruneDryRun prints exactly what check prints: a dry run is a check
+// made the way prune makes its plan. It takes no lock and calls no
+// removal.
+func runPruneDryRun(ctx context.Context, d deps, opts pruneOptions) error {
+	res, err := d.buildPlan(ctx, planOptions{policy: opts.policy}, nil)
+	if err != nil {
+		return err
+	}
+	if err := render.ShowPlan(d.cli.Out(), d.cli.Err(), res.Plan, opts.format); err != nil {
+		return err
+	}
+	if opts.format != render.FormatJSON && len(res.Plan.Actions) > 0 {
+		fmt.Fprintln(d.cli.Err(), "Dry run: nothing was removed.")
+	}
+	return nil
+}
+
+// runPrune plans with the real clock, shows the plan, asks (unless -f),
+// and applies it under the daemon's removal lock (see enforce).
+func runPrune(ctx context.Context, d deps, opts pruneOptions) error {
+	out, errOut := d.cli.Out(), d.cli.Err()
+	jsonOut := opts.format == render.FormatJSON
+	shown := false
+	show := func(res *planResult) error {
+		shown = true
+		if jsonOut {
+			return nil
+		}
+		return render.ShowPlan(out, errOut, res.Plan, render.FormatTable)
+	}
+	res, report, err := d.enforce(ctx, enforceOptions{
+		Command: "prune",
+		Plan:    planOptions{policy: opts.policy},
+		Approve: func(res *planResult) error {
+			if err := show(res); err != nil {
+				return err
+			}
+			if opts.force {
+				return nil
+			}
+			return askToPrune(ctx, d, res.Plan, jsonOut)
+		},
+		Progress: render.NewProgress(errOut, errOut.IsTerminal()),
+		Measure:  true,
+	})
+	var locked *store.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return cli.StatusError{StatusCode: 1, Status: err.Error() + ": nothing was removed"}
+	case res == nil:
+		return err
+	case report == nil: // nothing to do, or not approved
+		if err != nil {
+			return err
+		}
+		if jsonOut {
+			return render.PruneJSON(out, res.Plan, nil)
+		}
+		if !shown {
+			return show(res)
+		}
+		return nil
+	}
+	return reportPrune(d, res.Plan, report, err, jsonOut)
+}
+
+// reportPrune prints the outcome of an apply, and says how it ended: the
+// apply's own error first, then a failed removal.
+func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error, jsonOut bool) error {
+	var rerr error
+	if jsonOut {
+		rerr = render.PruneJSON(d.cli.Out(), plan, report)
+	} else {
+		fmt.Fprintln(d.cli.Out())
+		rerr = render.PruneTable(d.cli.Out(), report)
+	}
+	switch {
+	case applyErr != nil:
+		return applyErr
+	case rerr != nil:
+		return rerr
+	case report.Summary.Failed > 0:
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and the journal",
+			render.Plural(report.Summary.Failed, "removal", "removals"), report.Summary.Actions)}
+	}
+	return nil
+}
+
+// askToPrune asks whether to carry out plan. Without a terminal to ask on
+// it refuses: prune deletes nothing that nobody confirmed.
+func askToPrune(ctx context.Context, d deps, plan policy.Plan, jsonOut bool) error {
+	objects := render.WhatGoes(plan)
+	if !d.cli.In().IsTerminal() {
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
+			"refusing to remove %s without confirmation: standard input is not a terminal, so nothing was removed; "+
+				"run \"docker shaper prune -f\" to remove without asking, or --dry-run to only look", objects)}
+	}
+	if jsonOut { // the plan goes to stdout only at the end: show it where the question is
+		if err := render.Plan(d.cli.Err(), plan, render.FormatTable); err != nil {
+			return err
+		}
+	}
+	question := fmt.Sprintf("Remove %s, reclaiming %s?", objects, policy.HumanSize(plan.Summary.ReclaimableBytes))
+	ok, err := confirm(ctx, d.cli.In(), d.cli.Err(), question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cli.StatusError{StatusCode: 1, Status: "prune cancelled: nothing was removed"}
+	}
+	return nil
+}
+
+// confirm asks question on out and reads the answer from in: only "y" or
+// "yes" (any case) is a yes. An interrupt (ctx) is a no.
+func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
+	fmt.Fprintf(out, "%s [y/N] ", question)
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, nil
+	case line := <-answer:
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true, nil
+		}
+		return false, nil
+	}
+}

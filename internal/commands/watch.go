@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/docker-shaper/docker-shaper/internal/logging"
+	"github.com/docker-shaper/docker-shaper/internal/policyfile"
+	"github.com/docker-shaper/docker-shaper/internal/render"
+	"github.com/docker-shaper/docker-shaper/internal/store"
+	"github.com/docker-shaper/docker-shaper/internal/watch"
+	"github.com/docker/cli/cli"
+	"github.com/spf13/cobra"
+)
+
+type watchOptions struct {
+	policy    policyFlag
+	interval  durationValue
+	noInitial bool
+	// timing is the watcher's pace; zero fields take the defaults (tests
+	// make it quicker).
+	timing watch.Timing
+}
+
+func newWatchCommand(d deps) *cobra.Command {
+	opts := watchOptions{interval: durationValue(watch.DefaultInterval)}
+	cmd := &cobra.Command{
+		Use:   "watch [OPTIONS]",
+		Short: "Follow the daemon's events and enforce the policy periodically",
+		Long: "Run in the foreground: follow the daemon's events to learn when each image\n" +
+			"arrived and was last used (kept in the daemon's state file,\n" +
+			"$DOCKER_CONFIG/shaper/daemons/<daemon ID>/state.json, which check, prune and\n" +
+			"explain read and add to), and enforce the policy as\n" +
+			"\"docker shaper prune -f\" does, every --interval and once at start. The policy\n" +
+			"is reloaded when its file changes, or on SIGHUP; a policy with errors is\n" +
+			"reported and the previous one kept. The watcher outlives daemon restarts.\n" +
+			"SIGINT or SIGTERM stop it cleanly.",
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWatch(cmd.Context(), d, opts) },
+	}
+	flags := cmd.Flags()
+	addPolicyFlag(flags, &opts.policy)
+	flags.Var(&opts.interval, "interval", `Enforce the policy every DURATION ("30m", "6h", "1d")`)
+	flags.BoolVar(&opts.noInitial, "no-initial", false, "Do not enforce at start: first after one interval")
+	return cmd
+}
+
+// runWatch runs the watcher (see watch.Run), enforcing as prune -f does.
+func runWatch(ctx context.Context, d deps, opts watchOptions) error {
+	// A broken policy stops the watcher before it contacts the daemon.
+	lp, err := d.loadPolicy(d.cli.Err(), opts.policy)
+	if err != nil {
+		return err
+	}
+	return watch.Run(ctx, watch.Options{
+		API:         d.cli.Client(),
+		Endpoint:    d.cli.DockerEndpoint().Host,
+		Policy:      d.lookup(opts.policy),
+		Initial:     lp,
+		Interval:    time.Duration(opts.interval),
+		NoInitial:   opts.noInitial,
+		Timing:      opts.timing,
+		Clock:       d.clock,
+		ResolveHost: d.resolveHost,
+		Enforce: func(ctx context.Context, lp *policyfile.Loaded, h *store.Host) watch.Outcome {
+			res, report, err := d.enforce(ctx, enforceOptions{
+				Command:  "watch",
+				Plan:     planOptions{loaded: lp},
+				Host:     h,
+				Progress: render.LogProgress{Logger: logging.From(ctx)},
+			})
+			out := watch.Outcome{Report: report, Err: err}
+			if res != nil {
+				out.Plan = &res.Plan
+			}
+			return out
+		},
+	})
+}

@@ -1,0 +1,222 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/client"
+)
+
+// The watcher's side of the Docker API: the event stream, the light view
+// of the host it takes on (re)connecting, and the inspects that resolve
+// what events leave out.
+
+// WatchAPI is what the watcher reads from the daemon. Every call is
+// read-only.
+type WatchAPI interface {
+	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
+	ImageList(ctx context.Context, options client.ImageListOptions) (client.ImageListResult, error)
+	ImageInspect(ctx context.Context, image string, _ ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
+	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	IdentifyAPI
+}
+
+var _ WatchAPI = client.APIClient(nil)
+
+// Event is one event the watcher follows, in its own terms.
+type Event struct {
+	Time time.Time
+	// Type is "image" or "container".
+	Type string
+	// Action is the event's action: pull, tag, untag, load, import,
+	// delete; create, start, die, destroy.
+	Action string
+	// ID is the image ID (a reference, for pull events) or the container
+	// ID.
+	ID string
+	// Name is the tag an image tag event applied (normalised as plans
+	// write references); "" otherwise.
+	Name string
+	// Image is the image a container was created from, as given (a
+	// reference or an ID); "" for image events.
+	Image string
+}
+
+// Event types and actions the watcher follows. Everything else (exec,
+// health checks, attach, network and volume events, …) is filtered out by
+// the daemon, so noisy containers cost the watcher nothing.
+var (
+	watchedTypes   = []string{string(events.ImageEventType), string(events.ContainerEventType)}
+	watchedActions = []string{
+		// Images arriving (a build on the legacy builder, and BuildKit's
+		// exporter, announce themselves with tag), losing tags, going.
+		string(events.ActionPull), string(events.ActionTag), string(events.ActionUnTag),
+		string(events.ActionLoad), string(events.ActionImport), string(events.ActionDelete),
+		// Containers using them.
+		string(events.ActionCreate), string(events.ActionStart), string(events.ActionDie),
+		string(events.ActionDestroy),
+	}
+)
+
+// EventStream is a subscription to the daemon's events.
+type EventStream struct {
+	// Events delivers the events in order.
+	Events <-chan Event
+	// Err delivers the one error that ends the stream (io.EOF when the
+	// daemon closed it).
+	Err    <-chan error
+	cancel context.CancelFunc
+}
+
+// Close ends the subscription.
+func (s *EventStream) Close() { s.cancel() }
+
+// Subscribe follows the daemon's image and container events that matter to
+// the watcher, from since (the daemon replays what it still holds, the last
+// 256 events at most) when since is set, else from now.
+func Subscribe(ctx context.Context, api WatchAPI, since time.Time) *EventStream {
+	ctx, cancel := context.WithCancel(ctx)
+	opts := client.EventsListOptions{
+		Filters: make(client.Filters).Add("type", watchedTypes...).Add("event", watchedActions...),
+	}
+	if !since.IsZero() {
+		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+	}
+	res := api.Events(ctx, opts)
+	out := make(chan Event)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(errc)
+		for {
+			select {
+			case m := <-res.Messages:
+				ev, ok := eventFromMessage(m)
+				if !ok {
+					continue
+				}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			case err := <-res.Err:
+				if err == nil { // closed without an error: treat as the end
+					err = context.Canceled
+				}
+				errc <- err
+				return
+			}
+		}
+	}()
+	return &EventStream{Events: out, Err: errc, cancel: cancel}
+}
+
+// eventFromMessage converts an event message; ok is false for events the
+// watcher does not follow (should the daemon ignore part of the filter).
+func eventFromMessage(m events.Message) (Event, bool) {
+	ev := Event{
+		Type:   string(m.Type),
+		Action: string(m.Action),
+		ID:     m.Actor.ID,
+	}
+	switch {
+	case m.TimeNano != 0:
+		ev.Time = time.Unix(0, m.TimeNano).UTC()
+	default:
+		ev.Time = time.Unix(m.Time, 0).UTC()
+	}
+	switch m.Type {
+	case events.ImageEventType:
+		if m.Action == events.ActionTag {
+			ev.Name = policy.NormalizeRef(m.Actor.Attributes["name"])
+		}
+	case events.ContainerEventType:
+		ev.Image = m.Actor.Attributes["image"]
+	default:
+		return ev, false
+	}
+	if ev.ID == "" {
+		return ev, false
+	}
+	return ev, true
+}
+
+// View is the part of the host the watcher keeps track of, read in two
+// list calls when it (re)connects.
+type View struct {
+	// At is when the view was taken (just before the list calls).
+	At         time.Time
+	Images     []ViewImage
+	Containers []ViewContainer
+}
+
+// ViewImage is one image of a View.
+type ViewImage struct {
+	ID      string
+	Refs    []string // familiar, as plans write them
+	Created time.Time
+}
+
+// ViewContainer is one container of a View.
+type ViewContainer struct {
+	ID      string
+	ImageID string
+	Running bool
+	Created time.Time
+}
+
+// TakeView lists the images (tagged and dangling: the ones plans act on)
+// and every container.
+func TakeView(ctx context.Context, api WatchAPI, at time.Time) (View, error) {
+	imgs, err := api.ImageList(ctx, client.ImageListOptions{})
+	if err != nil {
+		return View{}, wrapAPIError("listing images", err)
+	}
+	cs, err := api.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		return View{}, wrapAPIError("listing containers", err)
+	}
+	v := View{At: at}
+	for _, it := range imgs.Items {
+		v.Images = append(v.Images, ViewImage{
+			ID:      it.ID,
+			Refs:    refsExcept(it.RepoTags, "<none>:<none>", policy.NormalizeRef),
+			Created: unixTime(it.Created),
+		})
+	}
+	for _, it := range cs.Items {
+		v.Containers = append(v.Containers, ViewContainer{
+			ID:      it.ID,
+			ImageID: it.ImageID,
+			Running: it.State == container.StateRunning || it.State == container.StatePaused || it.State == container.StateRestarting,
+			Created: unixTime(it.Created),
+		})
+	}
+	return v, nil
+}
+
+// InspectImageRefs returns the ID and tags of the image ref names (an ID or
+// a reference). A missing image is a cerrdefs.IsNotFound error.
+func InspectImageRefs(ctx context.Context, api WatchAPI, ref string) (id string, refs []string, err error) {
+	res, err := api.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", nil, err
+	}
+	return res.ID, refsExcept(res.RepoTags, "<none>:<none>", policy.NormalizeRef), nil
+}
+
+// InspectContainerImage returns the ID of the image container id was
+// created from.
+func InspectContainerImage(ctx context.Context, api WatchAPI, id string) (string, error) {
+	res, err := api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return "", err
+	}
+	return res.Container.Image, nil
+}

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var lockNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func TestLockIsExclusiveAndNamesTheHolder(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "shaper", "default")
+	release, err := AcquireRemovalLock(dir, "docker shaper prune", lockNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = AcquireRemovalLock(dir, "docker shaper watch", lockNow)
+	var locked *LockedError
+	if !errors.As(err, &locked) {
+		t.Fatalf("second AcquireRemovalLock: %v, want a LockedError", err)
+	}
+	if locked.Holder == nil || locked.Holder.PID != os.Getpid() || locked.Holder.Command != "docker shaper prune" {
+		t.Errorf("holder %+v", locked.Holder)
+	}
+	for _, want := range []string{"pid " + strconv.Itoa(os.Getpid()), "(docker shaper prune)", filepath.Join(dir, "lock")} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := release(); err != nil {
+		t.Fatalf("second release: %v", err)
+	}
+	release2, err := AcquireRemovalLock(dir, "docker shaper watch", lockNow)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	defer release2()
+	data, _ := os.ReadFile(filepath.Join(dir, "lock"))
+	if !strings.Contains(string(data), `"command":"docker shaper watch"`) || !strings.Contains(string(data), `"since":"2026-11-22T12:00:00Z"`) {
+		t.Errorf("lock file holds %q", data)
+	}
+}
+
+// The watcher's lock is its own, and says so when taken.
+func TestWatchLock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	release, err := AcquireWatchLock(dir, lockNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := AcquireWatchLock(dir, lockNow); err == nil || !strings.HasPrefix(err.Error(), "a watcher already runs for this daemon: pid ") {
+		t.Errorf("second watcher: %v", err)
+	}
+	// The removal lock is another.
+	rel, err := AcquireRemovalLock(dir, "docker shaper prune", lockNow)
+	if err != nil {
+		t.Fatalf("removal lock while a watcher runs: %v", err)
+	}
+	rel()
+}
+
+func TestSafeContextName(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "default",
+		"default":       "default",
+		"prod-eu.1+x":   "prod-eu.1+x",
+		"../../etc":     ".._.._etc",
+		"..":            "_..",
+		"a/b c":         "a_b_c",
+		"ünïcode":       "_n_code",
+		"desktop-linux": "desktop-linux",
+	} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := ContextDir("/cfg", "../x"); got != "/cfg/shaper/.._x" {
+		t.Errorf("ContextDir = %q", got)
+	}
+}
+
+func TestJournalAppendsWholeLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctx", "journal.jsonl")
+	for round := 0; round < 2; round++ { // a second run appends
+		j, err := OpenJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := j.Append(Entry{Time: lockNow, Run: strconv.Itoa(round), Kind: "image", Action: "remove",
+					Ref: "app:" + strconv.Itoa(i), ID: "sha256:x", Digests: []string{"app@sha256:y"}, Outcome: "removed"})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(Entry{}); err == nil {
+			t.Error("Append after Close: want an error")
+		}
+	}
+	entries, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 100 {
+		t.Fatalf("%d entries, want 100", len(entries))
+	}
+	if entries[0].Run != "0" || entries[99].Run != "1" || entries[5].Digests[0] != "app@sha256:y" {
+		t.Errorf("entries %+v … %+v", entries[0], entries[99])
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("journal mode %v, want 0600", fi.Mode().Perm())
+	}
+}

@@ -1,0 +1,489 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/docker-shaper/docker-shaper/internal/apply"
+	"github.com/docker-shaper/docker-shaper/internal/clock"
+	"github.com/docker-shaper/docker-shaper/internal/docker"
+	"github.com/docker-shaper/docker-shaper/internal/logging"
+	"github.com/docker-shaper/docker-shaper/internal/policyfile"
+	"github.com/docker-shaper/docker-shaper/internal/store"
+	"github.com/docker-shaper/docker-shaper/policy"
+)
+
+// Options are a watcher's parameters and what it is given to do its work.
+type Options struct {
+	// API is the daemon, Endpoint where it is (for messages).
+	API      docker.WatchAPI
+	Endpoint string
+	// Policy is where the policy is looked up on each reload; Initial is
+	// the policy it starts with, loaded from there.
+	Policy  policyfile.Lookup
+	Initial *policyfile.Loaded
+	// Interval is how often the policy is enforced; NoInitial skips the
+	// enforcement at start.
+	Interval  time.Duration
+	NoInitial bool
+	// Timing is the watcher's pace; zero fields take the defaults (tests
+	// make it quicker).
+	Timing Timing
+	Clock  clock.Clock
+	// ResolveHost asks the daemon who it is and finds its directory.
+	ResolveHost func(context.Context) (*store.Host, error)
+	// Enforce plans and applies lp on h, as prune -f does, under the
+	// daemon's removal lock.
+	Enforce func(ctx context.Context, lp *policyfile.Loaded, h *store.Host) Outcome
+}
+
+// Outcome is what one enforcement came to. Plan is nil when no plan was
+// made, Report when nothing was applied (nothing to do).
+type Outcome struct {
+	Plan   *policy.Plan
+	Report *apply.Report
+	Err    error
+}
+
+// Timing is how often the watcher does what it does besides following
+// events.
+type Timing struct {
+	// SaveDelay is how long changes to the state wait before they are
+	// written, so a burst of events costs one write.
+	SaveDelay time.Duration
+	// Heartbeat is how often the state is written while nothing happens,
+	// which keeps the horizon close should the watcher be killed.
+	Heartbeat time.Duration
+	// PollPolicy is how often the policy file is looked at for changes.
+	PollPolicy time.Duration
+	// RetryMin and RetryMax bound the wait between attempts to reach the
+	// daemon; it doubles from one to the other.
+	RetryMin, RetryMax time.Duration
+	// RequestTimeout bounds each call made on (re)connecting and to
+	// resolve an event.
+	RequestTimeout time.Duration
+}
+
+func (t Timing) withDefaults() Timing {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&t.SaveDelay, 5*time.Second)
+	def(&t.Heartbeat, 5*time.Minute)
+	def(&t.PollPolicy, 2*time.Second)
+	def(&t.RetryMin, time.Second)
+	def(&t.RetryMax, 30*time.Second)
+	def(&t.RequestTimeout, 30*time.Second)
+	return t
+}
+
+// DefaultInterval is how often the watcher enforces the policy.
+const DefaultInterval = time.Hour
+
+// Run runs the watcher until ctx is cancelled or SIGINT or SIGTERM
+// arrives; then it lets the current removals stop (apply starts no new
+// action once cancelled), saves the state and returns nil. It fails at
+// start when another watcher runs for the daemon, and later only when the
+// endpoint turns out to be another daemon. The daemon may be away at start, and come and go.
+func Run(ctx context.Context, opts Options) error {
+	// The docker CLI cancels ctx when it is interrupted; a terminal, or a
+	// service manager, may signal this process directly too.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process the usual way
+	}()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	w, err := newWatcher(ctx, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the daemon
+		}
+		return err
+	}
+	defer w.release()
+	return w.run(ctx, hup)
+}
+
+// watcher is one run of docker shaper watch. Its fields are touched by the
+// run loop only; the enforcement goroutine reports through enforceDone.
+type watcher struct {
+	opts   Options
+	api    docker.WatchAPI
+	timing Timing
+	clock  clock.Clock
+	logger *log.Logger
+
+	host      *store.Host
+	statePath string
+	release   func() error
+	tr        *tracker
+
+	pol *watchPolicy
+
+	stream     *docker.EventStream // nil while the daemon is unreachable
+	streamUp   time.Time
+	retryDelay time.Duration
+	retry      <-chan time.Time // set while waiting to reconnect
+	everUp     bool
+
+	saveTimer *time.Timer // set while a save is pending
+
+	enforcing   bool
+	pending     bool // enforce as soon as the daemon can be reached
+	enforceDone chan enforced
+
+	// failure stops the watcher: what it watched is gone (see connect).
+	failure error
+}
+
+func newWatcher(ctx context.Context, opts Options) (*watcher, error) {
+	w := &watcher{
+		opts:        opts,
+		api:         opts.API,
+		timing:      opts.Timing.withDefaults(),
+		clock:       opts.Clock,
+		logger:      logging.From(ctx),
+		enforceDone: make(chan enforced, 1),
+	}
+	w.retryDelay = w.timing.RetryMin
+	w.pol = newWatchPolicy(opts.Policy, opts.Initial)
+	var err error
+	// Everything the watcher keeps belongs to the daemon, so it must know
+	// which daemon it watches before it starts: wait for it.
+	if w.host, err = w.waitForHost(ctx); err != nil {
+		return nil, err
+	}
+	if w.release, err = store.AcquireWatchLock(w.host.Dir, w.clock()); err != nil {
+		return nil, err
+	}
+	w.statePath = filepath.Join(w.host.Dir, store.StateFile)
+	w.tr = newTracker(store.LoadState(ctx, w.statePath, w.clock()))
+	return w, nil
+}
+
+// waitForHost resolves the daemon, trying again, backing off, while it
+// cannot be reached. It fails when ctx ends first.
+func (w *watcher) waitForHost(ctx context.Context) (*store.Host, error) {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, w.timing.RequestTimeout)
+		h, err := w.opts.ResolveHost(rctx)
+		cancel()
+		if err == nil {
+			return h, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !docker.IsConnectionError(err) {
+			return nil, err
+		}
+		delay := w.retryDelay
+		w.retryDelay = min(2*w.retryDelay, w.timing.RetryMax)
+		w.logger.Warn(fmt.Sprintf("daemon unreachable, retrying in %s", delay), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// run is the watcher's loop: one goroutine owns the state, and waits for
+// whatever comes first. Nothing polls the daemon: between events the
+// watcher sleeps, waking only to look at the policy file's modification
+// time, and to save the state now and then.
+//
+// It returns nil when stopped, and an error only when it cannot go on:
+// the endpoint now answers as another daemon, whose state is not this one.
+func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
+	w.logger.Info("watching", "policy", w.pol.current.Name(), "interval", w.opts.Interval,
+		"state", w.statePath)
+	w.logPolicyWarnings(w.pol.current)
+	w.pending = !w.opts.NoInitial
+	w.connect(ctx)
+
+	interval := time.NewTicker(w.opts.Interval)
+	defer interval.Stop()
+	pollPolicy := time.NewTicker(w.timing.PollPolicy)
+	defer pollPolicy.Stop()
+	heartbeat := time.NewTicker(w.timing.Heartbeat)
+	defer heartbeat.Stop()
+
+	for {
+		if w.failure != nil {
+			w.shutdown()
+			return w.failure
+		}
+		if w.pending && !w.enforcing && w.stream != nil {
+			w.startEnforcement(ctx)
+		}
+		var (
+			evc   <-chan docker.Event
+			errc  <-chan error
+			saveC <-chan time.Time
+		)
+		if w.stream != nil {
+			evc, errc = w.stream.Events, w.stream.Err
+		}
+		if w.saveTimer != nil {
+			saveC = w.saveTimer.C
+		}
+		select {
+		case <-ctx.Done():
+			w.shutdown()
+			return nil
+		case ev := <-evc:
+			w.handleEvent(ctx, ev)
+		case err := <-errc:
+			w.lostDaemon(err)
+		case <-w.retry:
+			w.retry = nil
+			w.connect(ctx)
+		case <-saveC:
+			w.saveTimer = nil
+			w.save()
+		case <-heartbeat.C:
+			if w.stream != nil {
+				w.save()
+			}
+		case <-interval.C:
+			w.due()
+		case out := <-w.enforceDone:
+			w.enforcing = false
+			w.finished(out)
+		case <-pollPolicy.C:
+			w.reloadPolicy(false)
+		case <-hup:
+			w.logger.Info("SIGHUP: reloading the policy")
+			w.reloadPolicy(true)
+		}
+	}
+}
+
+// connect (re)establishes the event stream: docker.Subscribe first, from the
+// horizon, so nothing between the view and the stream is missed; then take
+// a fresh view and reconcile the state with it. On failure it schedules
+// another attempt.
+func (w *watcher) connect(ctx context.Context) {
+	since := w.tr.st.Horizon
+	stream := docker.Subscribe(ctx, w.api, since)
+	rctx, cancel := context.WithTimeout(ctx, w.timing.RequestTimeout)
+	defer cancel()
+	view, err := docker.TakeView(rctx, w.api, w.clock())
+	var d policy.Daemon
+	if err == nil {
+		d, err = docker.Identify(rctx, w.api)
+	}
+	if err != nil {
+		stream.Close()
+		if ctx.Err() == nil {
+			w.retryLater(err)
+		}
+		return
+	}
+	if d.ID != "" && d.ID != w.host.Daemon.ID {
+		stream.Close()
+		w.failure = fmt.Errorf("the daemon at %s is now another daemon (ID %s, was %s): "+
+			"stopping, as its images are not the ones this watcher's state describes; start the watcher again to watch it",
+			w.opts.Endpoint, d.ID, w.host.Daemon.ID)
+		return
+	}
+	added, forgotten := w.tr.reconcile(view)
+	w.stream, w.streamUp = stream, w.clock()
+	msg := "following the daemon's events"
+	if w.everUp {
+		msg = "daemon reachable again: following its events"
+	}
+	w.everUp = true
+	kv := []any{"images", len(view.Images), "containers", len(view.Containers), "new", added, "gone", forgotten}
+	if !since.IsZero() {
+		kv = append(kv, "horizon", since.Local().Format(time.RFC3339))
+	}
+	w.logger.Info(msg, kv...)
+	w.save()
+}
+
+// lostDaemon handles the end of the event stream: the daemon stopped or
+// the connection dropped. The horizon is now, the last moment the watcher
+// knew everything; it tries again later, for as long as it runs.
+func (w *watcher) lostDaemon(err error) {
+	w.stream.Close()
+	w.stream = nil
+	w.tr.advanceHorizon(w.clock())
+	w.save()
+	if w.clock.Since(w.streamUp) > w.timing.RetryMax {
+		w.retryDelay = w.timing.RetryMin // it was up a good while: start over
+	}
+	w.retryLater(err)
+}
+
+// retryLater schedules the next attempt to reach the daemon, backing off.
+func (w *watcher) retryLater(err error) {
+	delay := w.retryDelay
+	w.retryDelay = min(2*w.retryDelay, w.timing.RetryMax)
+	w.logger.Warn(fmt.Sprintf("daemon unreachable, retrying in %s", delay), "err", err)
+	w.retry = time.After(delay)
+}
+
+// handleEvent resolves what an event leaves out and updates the state.
+func (w *watcher) handleEvent(ctx context.Context, ev docker.Event) {
+	w.logger.Debug("event", "type", ev.Type, "action", ev.Action, "id", ev.ID, "name", ev.Name, "image", ev.Image,
+		"at", ev.Time.Format(time.RFC3339Nano))
+	rctx, cancel := context.WithTimeout(ctx, w.timing.RequestTimeout)
+	defer cancel()
+	tr := w.tr
+	switch ev.Type + " " + ev.Action {
+	case "image tag":
+		tr.tagged(ev.ID, ev.Name, ev.Time)
+	case "image pull", "image load", "image import":
+		// A pull names the reference pulled, a load or import the ID; the
+		// image's tags come with neither.
+		id, refs, err := docker.InspectImageRefs(rctx, w.api, ev.ID)
+		if err != nil {
+			w.eventError(ev, err)
+			return
+		}
+		tr.arrived(id, refs, ev.Time)
+	case "image untag":
+		// Which tag went, the event does not say: ask for those left.
+		if tr.replayed(ev.Time) {
+			return
+		}
+		id, refs, err := docker.InspectImageRefs(rctx, w.api, ev.ID)
+		if err != nil {
+			w.eventError(ev, err) // deleted: its delete event follows
+			return
+		}
+		tr.setRefs(id, refs)
+	case "image delete":
+		tr.deleted(ev.ID, ev.Time)
+	case "container create", "container start", "container die":
+		id, ok := tr.containerImage(ev.ID)
+		if !ok {
+			id = w.containerImage(rctx, ev)
+			if id == "" {
+				return
+			}
+			tr.rememberContainer(ev.ID, id)
+		}
+		tr.used(id, ev.Time)
+	case "container destroy":
+		tr.forgetContainer(ev.ID)
+	}
+	if tr.dirty {
+		w.scheduleSave()
+	}
+}
+
+// containerImage finds the image of a container the watcher has not met:
+// the container says; when it is gone already, its event names the image
+// (an ID, or a tag the watcher knows, or one the daemon resolves now).
+func (w *watcher) containerImage(ctx context.Context, ev docker.Event) string {
+	id, err := docker.InspectContainerImage(ctx, w.api, ev.ID)
+	if err == nil {
+		return id
+	}
+	if !docker.IsNotFound(err) {
+		w.eventError(ev, err)
+		return ""
+	}
+	switch {
+	case policy.IsImageID(ev.Image) && len(ev.Image) == len("sha256:")+64:
+		return ev.Image // a full ID: the key of the state
+	case ev.Image == "":
+		return ""
+	}
+	if id, ok := w.tr.imageByRef(policy.NormalizeRef(ev.Image)); ok {
+		return id
+	}
+	id, _, err = docker.InspectImageRefs(ctx, w.api, ev.Image)
+	if err != nil {
+		w.eventError(ev, err)
+		return ""
+	}
+	return id
+}
+
+// eventError notes an event that could not be resolved: the object is
+// gone already (normal for short-lived ones), or the daemon is going away
+// (the stream's end says so next).
+func (w *watcher) eventError(ev docker.Event, err error) {
+	w.logger.Debug("event not resolved", "type", ev.Type, "action", ev.Action, "id", ev.ID, "err", err)
+}
+
+// scheduleSave saves the state after a short delay, so that a burst of
+// events is one write.
+func (w *watcher) scheduleSave() {
+	if w.saveTimer == nil {
+		w.saveTimer = time.NewTimer(w.timing.SaveDelay)
+	}
+}
+
+// save writes the state now, merged with what other commands recorded in
+// the file since (check, prune and explain record the images they see for
+// the first time), under the state lock. While the daemon is followed, the
+// horizon moves to now: the watcher knew everything until then.
+func (w *watcher) save() {
+	if w.saveTimer != nil {
+		w.saveTimer.Stop()
+		w.saveTimer = nil
+	}
+	if w.stream != nil {
+		w.tr.advanceHorizon(w.clock())
+	}
+	if err := w.saveMerged(); err != nil {
+		w.logger.Error("cannot save the watcher's state", "err", err)
+		return
+	}
+	w.tr.dirty = false
+	clear(w.tr.gone)
+	w.logger.Debug("saved the state", "images", len(w.tr.st.Images), "horizon", w.tr.st.Horizon.Format(time.RFC3339))
+}
+
+func (w *watcher) saveMerged() error {
+	unlock, err := store.LockState(context.Background(), w.host.Dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	disk, err := store.ReadState(w.statePath)
+	switch {
+	case err == nil:
+		w.tr.merge(disk)
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		w.logger.Warn("cannot read the state file to merge with it: replacing it", "err", err)
+	}
+	return w.tr.st.Save(w.statePath)
+}
+
+// shutdown waits for a running enforcement to stop (it was cancelled with
+// the watcher: the removals in flight end, no new one starts), and saves
+// the state.
+func (w *watcher) shutdown() {
+	w.logger.Info("stopping")
+	if w.enforcing {
+		w.finished(<-w.enforceDone)
+		w.enforcing = false
+	}
+	w.save()
+	if w.stream != nil {
+		w.stream.Close()
+	}
+	w.logger.Info("stopped", "state", w.statePath)
+}
