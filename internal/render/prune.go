@@ -31,7 +31,7 @@ type PruneResult struct {
 type PruneDocument struct {
 	Plan    json.RawMessage `json:"plan"`
 	Run     string          `json:"run,omitempty"`
-	Results []PruneResult    `json:"results"`
+	Results []PruneResult   `json:"results"`
 	Summary apply.Summary   `json:"summary"`
 }
 
