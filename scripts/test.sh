@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the one test command of docker-shaper (CI runs it too).
 #
-#   ./scripts/test.sh                 gofmt, go vet, every test, and the CLI
-#                                     scripts against a throwaway daemon
+#   ./scripts/test.sh                 gofmt, go vet, builds for macOS and
+#                                     Windows, staticcheck, every test, and
+#                                     the CLI scripts against a throwaway daemon
 #   ./scripts/test.sh GOTESTARGS...   the same, but `go test -count=1 GOTESTARGS`
 #                                     instead of the full test run, e.g.
 #                                     ./scripts/test.sh -v -run TestLoad ./internal/fixture/
@@ -29,12 +30,28 @@ cleanup() {
 	local status=$?
 	trap - EXIT INT TERM
 	daemon_stop
+	[ -z "$TOOLS_DIR" ] || rm -rf "$TOOLS_DIR"
 	say "done in $((SECONDS - started))s: exit status $status"
 	exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# staticcheck_install puts staticcheck (a fixed version) in a directory of
+# this run's, from the module proxy, and sets STATICCHECK.
+STATICCHECK_VERSION=v0.8.2
+staticcheck_install() {
+	local bin
+	bin=$(mktemp -d /tmp/shaper-tools-XXXXXX) || return 1
+	TOOLS_DIR=$bin
+	if ! GOBIN=$bin GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"; then
+		say "installing staticcheck $STATICCHECK_VERSION failed"
+		return 1
+	fi
+	STATICCHECK=$bin/staticcheck
+}
+TOOLS_DIR=""
 
 daemon_install || exit 1
 daemon_start || exit 1
@@ -53,6 +70,19 @@ fi
 
 say "go vet ./..."
 go vet ./... || status=1
+
+# Docker Desktop users are on macOS and Windows: the plugin must build there.
+for target in darwin/amd64 darwin/arm64 windows/amd64; do
+	say "go build for $target"
+	GOOS=${target%/*} GOARCH=${target#*/} go build -o /dev/null ./cmd/docker-shaper || status=1
+done
+
+say "staticcheck ./..."
+if staticcheck_install; then
+	"$STATICCHECK" ./... || status=1
+else
+	status=1
+fi
 
 if [ $# -gt 0 ]; then
 	say "go test -count=1 $*"

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -65,16 +64,13 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
+// goTool is the go command that runs the tests (it is on PATH for the
+// test command, scripts/test.sh).
 func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
 	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // daemonKey is where Setup leaves the test daemon's client for commands.

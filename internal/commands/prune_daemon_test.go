@@ -525,11 +525,6 @@ func TestPruneMixedPlan(t *testing.T) {
 			removed[l] = true
 		}
 	}
-	var removedList []string
-	for l := range removed {
-		f := strings.Fields(l)
-		removedList = append(removedList, f[0]+" "+f[1])
-	}
 	anon := ""
 	for _, l := range before {
 		if strings.HasPrefix(l, "volume ") && len(strings.TrimPrefix(l, "volume ")) == 64 {

@@ -190,7 +190,7 @@ func TestWatchRecordsArrivalAndLastUse(t *testing.T) {
 	// A container created from the image by ID counts too.
 	used := rec.LastUsed
 	e.containers(fixture.Container{Name: "wt-use-byid", Image: ids[0], Cmd: []string{"true"}})
-	rec = recordOf(t, e.dir(), ids[0], func(r *store.ImageRecord) bool { return r.LastUsed.After(used) })
+	recordOf(t, e.dir(), ids[0], func(r *store.ImageRecord) bool { return r.LastUsed.After(used) })
 
 	// A tag moved onto another image leaves the first.
 	ids2 := e.load(fixture.Image{Refs: []string{"wt-use:2"}})

@@ -20,6 +20,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/internal/fixture"
 )
 
@@ -55,7 +56,7 @@ func run() error {
 	if *n < 1 || *tags < *n || *repos < 1 {
 		return fmt.Errorf("need -images >= 1, -tags >= -images and -repos >= 1")
 	}
-	now := time.Now()
+	now := clock.Real()
 	if *nowS != "" {
 		t, err := time.Parse(time.RFC3339, *nowS)
 		if err != nil {
