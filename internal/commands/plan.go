@@ -118,13 +118,13 @@ func (d deps) resolveHost(ctx context.Context) (*store.Host, error) {
 	return h, nil
 }
 
-// daemonError says which daemon could not be reached, and through which
-// docker context, when that is the problem. The client's own message
-// already names the address; this adds the context and what to do.
+// daemonError says, when err means the daemon could not be reached, which
+// docker context was used: the client's message already names the address
+// and the reason.
 func (d deps) daemonError(err error) error {
-	if !docker.IsConnectionError(err) {
+	cerr := docker.ConnectionError(err)
+	if cerr == nil {
 		return err
 	}
-	return fmt.Errorf("%w (docker context %q): is the daemon running, and is this the context you meant? "+
-		"(docker context ls, DOCKER_HOST)", err, d.cli.CurrentContext())
+	return fmt.Errorf("cannot reach the Docker daemon (docker context %q): %w", d.cli.CurrentContext(), cerr)
 }

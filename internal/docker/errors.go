@@ -15,6 +15,19 @@ import (
 // reached.
 func IsConnectionError(err error) bool { return client.IsErrConnectionFailed(err) }
 
+// ConnectionError is the client's own error in err, which says where it
+// tried to connect and why it could not, without what docker-shaper was
+// doing at the time; nil when err is not a connection error.
+func ConnectionError(err error) error {
+	var found error
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if client.IsErrConnectionFailed(e) {
+			found = e
+		}
+	}
+	return found
+}
+
 // IsNotFound says whether err means the object is gone.
 func IsNotFound(err error) bool {
 	return cerrdefs.IsNotFound(err) || errors.Is(err, apply.ErrNotFound)
