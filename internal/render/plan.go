@@ -134,19 +134,9 @@ func planTable(w io.Writer, plan policy.Plan) error {
 				rows = append(rows, s.row(a))
 			}
 		}
-		if len(rows) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "%s\n", s.title)
-		tw := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(s.headers, "\t"))
-		for _, r := range rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t"))
-		}
-		if err := tw.Flush(); err != nil {
+		if err := writeSection(&b, s.title, s.headers, rows); err != nil {
 			return err
 		}
-		b.WriteString("\n")
 	}
 	if len(plan.Warnings) > 0 {
 		b.WriteString("WARNINGS\n")
@@ -194,4 +184,24 @@ func Plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// writeSection writes a titled table, as docker prints its own (UPPERCASE
+// headers, columns three spaces apart), and a blank line; nothing when
+// there are no rows.
+func writeSection(b *strings.Builder, title string, headers []string, rows [][]string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b.WriteString(title + "\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	b.WriteString("\n")
+	return nil
 }

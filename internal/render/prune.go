@@ -81,19 +81,9 @@ func PruneTable(w io.Writer, report *apply.Report) error {
 				rows = append(rows, []string{r.Action.Kind, r.Action.Action, ObjectName(r.Action), r.Detail})
 			}
 		}
-		if len(rows) == 0 {
-			continue
-		}
-		b.WriteString(strings.ToUpper(outcome) + "\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tACTION\tOBJECT\tREASON")
-		for _, r := range rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t"))
-		}
-		if err := tw.Flush(); err != nil {
+		if err := writeSection(&b, strings.ToUpper(outcome), []string{"KIND", "ACTION", "OBJECT", "REASON"}, rows); err != nil {
 			return err
 		}
-		b.WriteString("\n")
 	}
 
 	s := report.Summary
