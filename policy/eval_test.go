@@ -215,6 +215,7 @@ func decodeSnapshot(t *testing.T, data []byte) policy.Snapshot {
 
 // Ranges are not part of the JSON plan, but prune and explain rely on them.
 func TestActionsCarryRuleRange(t *testing.T) {
+	t.Parallel()
 	src := []byte("image \"all\" {\n  match = [\"app:*\"]\n}\n")
 	pol := loadPolicy(t, "r.hcl", src)
 	plan := policy.Evaluate(pol, policy.Snapshot{Now: testNow, Images: []policy.Image{

@@ -11,6 +11,7 @@ import (
 // The policies users start from load without a single diagnostic, warnings
 // included: an example that warns teaches the warning.
 func TestExamplePolicies(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("../examples/policies/*.hcl")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestExplain(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, "p.hcl", []byte(`
 container "done" {
   status     = ["exited"]
@@ -74,6 +75,7 @@ volume "anon" {}
 
 // A tag kept only for being too young says when it will go.
 func TestExplainExpiry(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, "p.hcl", []byte("image \"app\" {\n  match = [\"app:*\"]\n  older_than = \"7d\"\n}\n"))
 	created := testNow.Add(-2 * 24 * time.Hour)
 	snap := policy.Snapshot{Now: testNow, Images: []policy.Image{
@@ -96,6 +98,7 @@ func TestExplainExpiry(t *testing.T) {
 // gives: each protect block, the latest tag, and the containers using it,
 // with what the plan decides about each of them.
 func TestExplainListsEveryProtection(t *testing.T) {
+	t.Parallel()
 	pol := loadPolicy(t, "p.hcl", []byte(`
 protect "bases" {
   images = ["base:*"]

@@ -40,6 +40,7 @@ var policyCmp = []cmp.Option{
 // The example of the design document (policy.md §2) loads cleanly, and
 // every value in it lands where the engine expects it.
 func TestLoadDesignExample(t *testing.T) {
+	t.Parallel()
 	const day = 24 * time.Hour
 	l := policy.NewLoader()
 	got, diags := l.LoadFile("testdata/policy-md.hcl")
@@ -138,6 +139,7 @@ func TestLoadDesignExample(t *testing.T) {
 
 // Rules inherit the top-level age_basis unless they set their own.
 func TestLoadAgeBasisDefault(t *testing.T) {
+	t.Parallel()
 	src := `
 protect_latest = false
 age_basis      = "created"
@@ -266,6 +268,7 @@ func render(l *policy.Loader, diags hcl.Diagnostics) string {
 // A file with three different mistakes yields three errors, each on its
 // own line: loading does not stop at the first.
 func TestLoadCollectsEveryError(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("testdata/load/three-mistakes.hcl")
 	if err != nil {
 		t.Fatal(err)
@@ -289,6 +292,7 @@ func TestLoadCollectsEveryError(t *testing.T) {
 }
 
 func TestLoadFileErrors(t *testing.T) {
+	t.Parallel()
 	_, diags := policy.NewLoader().LoadFile("testdata/no-such-policy.hcl")
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "testdata/no-such-policy.hcl") {
 		t.Errorf("missing file: %v, want an error naming the path", diags)
@@ -298,6 +302,7 @@ func TestLoadFileErrors(t *testing.T) {
 // Loading a changed file under the same name renders diagnostics from the
 // new source, so a long-running watch can reuse its Loader.
 func TestLoadSameNameTwice(t *testing.T) {
+	t.Parallel()
 	l := policy.NewLoader()
 	if _, diags := l.Load("p.hcl", []byte(`image "a" { match = ["a:*"] }`)); diags.HasErrors() {
 		t.Fatal(diags)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRefGlobMatch(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern string
 		ref     string
@@ -71,6 +72,7 @@ func TestRefGlobMatch(t *testing.T) {
 }
 
 func TestRefGlobNormalised(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern, familiar string
 		matches           string
@@ -101,6 +103,7 @@ func TestRefGlobNormalised(t *testing.T) {
 }
 
 func TestRefGlobErrors(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern string
 		want    []string // in the error
@@ -132,6 +135,7 @@ func TestRefGlobErrors(t *testing.T) {
 }
 
 func TestNameGlob(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern, name string
 		want          bool
@@ -163,6 +167,7 @@ func TestNameGlob(t *testing.T) {
 }
 
 func TestLabelValueGlob(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern, value string
 		want           bool
@@ -188,6 +193,7 @@ func TestLabelValueGlob(t *testing.T) {
 }
 
 func TestRegex(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		pattern, s string
 		want       bool
@@ -230,6 +236,7 @@ func TestRegex(t *testing.T) {
 }
 
 func TestNormalizeRef(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"docker.io/library/nginx:1":            "nginx:1",
 		"docker.io/acme/x:1":                   "acme/x:1",

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseDuration(t *testing.T) {
+	t.Parallel()
 	const day = 24 * time.Hour
 	for _, tt := range []struct {
 		in   string
@@ -43,6 +44,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestParseDurationErrors(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in   string
 		want string // in the error
@@ -86,6 +88,7 @@ func TestParseDurationErrors(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in   string
 		want int64
@@ -120,6 +123,7 @@ func TestParseSize(t *testing.T) {
 }
 
 func TestParseSizeErrors(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in   string
 		want string
@@ -154,6 +158,7 @@ func TestParseSizeErrors(t *testing.T) {
 }
 
 func TestFormatDuration(t *testing.T) {
+	t.Parallel()
 	const day = 24 * time.Hour
 	for _, tt := range []struct {
 		in   time.Duration
@@ -183,6 +188,7 @@ func TestFormatDuration(t *testing.T) {
 // FormatDuration's output always parses back to the same duration, for
 // whole seconds.
 func TestFormatDurationRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, d := range []time.Duration{time.Second, 59 * time.Second, 3601 * time.Second, 1000 * time.Hour, 123456789 * time.Second} {
 		s := FormatDuration(d)
 		back, err := ParseDuration(s)

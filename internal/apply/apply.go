@@ -402,6 +402,33 @@ func (a *applier) finishInspectErr(i int, what string, err error) {
 // imageGroup carries out the actions of one image, in plan order, after one
 // re-check of the image and its users.
 func (a *applier) imageGroup(ctx context.Context, idx []int) {
+	cur, ok := a.recheckImage(ctx, idx)
+	if !ok {
+		return
+	}
+	planned := make(map[string]bool, len(idx))
+	for _, i := range idx {
+		planned[a.actions[i].Ref] = true
+	}
+	gone := false
+	for _, i := range idx {
+		switch reason := a.halted(ctx); {
+		case reason != "":
+			a.finish(i, OutcomeSkipped, reason, 0)
+		case gone:
+			a.finish(i, OutcomeSkipped, "image already removed with an earlier tag", 0)
+		case a.actions[i].Ref == "":
+			a.removeUntagged(ctx, i, &cur)
+		default:
+			gone = a.removeTag(ctx, i, &cur, planned)
+		}
+	}
+}
+
+// recheckImage looks at the image of a group just before acting: it must
+// still be there, and no container may use it now. When it may not be
+// acted on, every action of the group is finished, and ok is false.
+func (a *applier) recheckImage(ctx context.Context, idx []int) (cur Image, ok bool) {
 	id := a.actions[idx[0]].ID
 	all := func(outcome, detail string) {
 		for _, i := range idx {
@@ -411,87 +438,75 @@ func (a *applier) imageGroup(ctx context.Context, idx []int) {
 	cur, err := a.api.InspectImage(ctx, id)
 	if err != nil {
 		all(recheckFailed(err, "image", "re-checking the image"))
-		return
+		return Image{}, false
 	}
 	users, err := a.api.ImageUsers(ctx, id)
 	if err != nil {
 		all(recheckFailed(err, "image", "listing the image's containers"))
-		return
+		return Image{}, false
 	}
 	if len(users) > 0 {
 		all(OutcomeSkipped, "image now used by container "+policy.Examples(users, 3))
-		return
+		return Image{}, false
 	}
+	return cur, true
+}
 
-	planned := make(map[string]bool, len(idx))
-	for _, i := range idx {
-		planned[a.actions[i].Ref] = true
+// removeTag carries out action i, the untag or removal of one tag of the
+// image cur, and reports whether the image went with it. planned are the
+// tags the group's plan removes.
+func (a *applier) removeTag(ctx context.Context, i int, cur *Image, planned map[string]bool) (gone bool) {
+	act := a.actions[i]
+	if !slices.Contains(cur.Tags, act.Ref) {
+		a.finish(i, OutcomeSkipped, a.tagGone(ctx, act.Ref, act.ID), 0)
+		return false
 	}
-	gone := false
-	for _, i := range idx {
-		act := a.actions[i]
-		if reason := a.halted(ctx); reason != "" {
-			a.finish(i, OutcomeSkipped, reason, 0)
-			continue
+	rm, err := a.api.RemoveImageRef(ctx, act.Ref)
+	if err != nil {
+		a.finishErr(i, err)
+		return false
+	}
+	cur.forget(rm.Untagged)
+	cur.forget([]string{act.Ref})
+	switch {
+	case slices.Contains(rm.Deleted, act.ID):
+		if act.Action == policy.ActionRemove {
+			a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+		} else {
+			a.finish(i, OutcomeRemoved, "the image went with the tag: no other reference was left", 0)
 		}
-		if gone {
-			a.finish(i, OutcomeSkipped, "image already removed with an earlier tag", 0)
-			continue
-		}
-		if act.Ref == "" {
-			a.removeUntagged(ctx, i, &cur)
-			continue
-		}
-		if !slices.Contains(cur.Tags, act.Ref) {
-			a.finish(i, OutcomeSkipped, a.tagGone(ctx, act.Ref, id), 0)
-			continue
-		}
-		rm, err := a.api.RemoveImageRef(ctx, act.Ref)
-		if err != nil {
-			a.finishErr(i, err)
-			continue
-		}
-		cur.forget(rm.Untagged)
-		cur.forget([]string{act.Ref})
-		if slices.Contains(rm.Deleted, id) {
-			gone = true
-			if act.Action == policy.ActionRemove {
-				a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
-			} else {
-				a.finish(i, OutcomeRemoved, "the image went with the tag: no other reference was left", 0)
-			}
-			continue
-		}
-		if act.Action != policy.ActionRemove {
-			a.finish(i, OutcomeUntagged, "", 0)
-			continue
-		}
-		// A removal that left the image: say what keeps it.
-		switch {
-		case len(cur.Tags) > 0:
-			var added, kept []string
-			for _, t := range cur.Tags {
-				if planned[t] {
-					kept = append(kept, t)
-				} else {
-					added = append(added, t)
-				}
-			}
-			detail := "only untagged: the image keeps "
-			if len(added) > 0 {
-				detail += "tag " + policy.Examples(added, 3) + ", added after the plan"
-			} else {
-				detail += "tag " + policy.Examples(kept, 3) + ", whose untag did not succeed"
-			}
-			a.finish(i, OutcomeUntagged, detail, 0)
-		case len(cur.Digests) > 0:
-			// Digest references of other repositories keep it: the
-			// image has no tag left, so they go too.
-			gone = a.removeDigests(ctx, i, &cur)
-		default:
-			a.finish(i, OutcomeUntagged, "only untagged: the daemon kept the image (images were built on it since the plan)", 0)
+		return true
+	case act.Action != policy.ActionRemove:
+		a.finish(i, OutcomeUntagged, "", 0)
+		return false
+	case len(cur.Tags) == 0 && len(cur.Digests) > 0:
+		// Digest references of other repositories keep it: the image has
+		// no tag left, so they go too.
+		return a.removeDigests(ctx, i, cur)
+	}
+	a.finish(i, OutcomeUntagged, whyItStayed(*cur, planned), 0)
+	return false
+}
+
+// whyItStayed says why a removal only untagged the image cur: a tag added
+// after the plan, a planned untag that did not succeed, or images built on
+// it since.
+func whyItStayed(cur Image, planned map[string]bool) string {
+	if len(cur.Tags) == 0 {
+		return "only untagged: the daemon kept the image (images were built on it since the plan)"
+	}
+	var added, kept []string
+	for _, t := range cur.Tags {
+		if planned[t] {
+			kept = append(kept, t)
+		} else {
+			added = append(added, t)
 		}
 	}
+	if len(added) > 0 {
+		return "only untagged: the image keeps tag " + policy.Examples(added, 3) + ", added after the plan"
+	}
+	return "only untagged: the image keeps tag " + policy.Examples(kept, 3) + ", whose untag did not succeed"
 }
 
 // removeUntagged removes an image that had no tag when planned.

@@ -243,6 +243,7 @@ func outcomes(rep *Report) map[string]string {
 }
 
 func TestApplyImagesAgainstFake(t *testing.T) {
+	t.Parallel()
 	f := newFakeDaemon()
 	f.images[imgID(1)] = &fakeImage{tags: []string{"app:1", "app:1b"}}                                 // untag, remove
 	f.images[imgID(2)] = &fakeImage{tags: []string{"app:2", "extra:x"}}                                // gained extra:x
@@ -354,6 +355,7 @@ func (j *recordingJournal) Record(run, command string, r Result) error {
 }
 
 func TestApplySerialisesEachImage(t *testing.T) {
+	t.Parallel()
 	f := newFakeDaemon()
 	var actions []policy.Action
 	for i := 1; i <= 12; i++ {
@@ -383,6 +385,7 @@ func TestApplySerialisesEachImage(t *testing.T) {
 }
 
 func TestApplyContainersVolumesNetworksCache(t *testing.T) {
+	t.Parallel()
 	f := newFakeDaemon()
 	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.containers["c-exited"] = &Container{Name: "exited", State: "exited", StartedAt: started, FinishedAt: started.Add(time.Hour)}
@@ -457,6 +460,7 @@ func TestApplyContainersVolumesNetworksCache(t *testing.T) {
 }
 
 func TestApplyInterrupted(t *testing.T) {
+	t.Parallel()
 	f := newFakeDaemon()
 	f.images[imgID(1)] = &fakeImage{tags: []string{"a:1"}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -471,6 +475,7 @@ func TestApplyInterrupted(t *testing.T) {
 }
 
 func TestClassifyRemoveError(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		err     error
 		outcome string

@@ -7,6 +7,7 @@ import (
 )
 
 func TestNowFlag(t *testing.T) {
+	t.Parallel()
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -36,6 +37,7 @@ func TestNowFlag(t *testing.T) {
 }
 
 func TestNowFlagUnsetIsClock(t *testing.T) {
+	t.Parallel()
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	var v nowValue
 	if got := v.at(clock); !got.Equal(clock) {
@@ -44,6 +46,7 @@ func TestNowFlagUnsetIsClock(t *testing.T) {
 }
 
 func TestNowFlagErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"", "empty time"},
 		{"7d", "needs a sign, +7d (later) or -7d (earlier)"},

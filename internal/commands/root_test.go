@@ -43,6 +43,7 @@ func testCli(t *testing.T) (d deps, out, errOut *bytes.Buffer) {
 var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 func TestRootCommandHasSubcommands(t *testing.T) {
+	t.Parallel()
 	cli, _, _ := testCli(t)
 	root := newRootCommand(cli)
 	if root.Name() != "shaper" {
@@ -56,6 +57,7 @@ func TestRootCommandHasSubcommands(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.hcl")
 	writeFile(t, good, "image \"hub\" {\n  match = [\"docker.io/library/nginx:*\"]\n  keep = 1\n}\ncontainer \"done\" {\n  status = [\"exited\"]\n}\n")

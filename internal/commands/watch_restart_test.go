@@ -63,7 +63,7 @@ func startPrivateDaemon(t testing.TB) *privateDaemon {
 	}
 	d := &privateDaemon{t: t, dir: dir}
 	t.Cleanup(d.remove)
-	api, err := client.New(client.WithHost("unix://"+filepath.Join(dir, "d.sock")))
+	api, err := client.New(client.WithHost("unix://" + filepath.Join(dir, "d.sock")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestWatchCommandFlags(t *testing.T) {
+	t.Parallel()
 	cli, _, _ := testCli(t)
 	root := newRootCommand(cli)
 	cmd, _, err := root.Find([]string{"watch"})
@@ -52,6 +53,7 @@ func TestWatchCommandFlags(t *testing.T) {
 // A policy with errors stops the watcher before it starts (there is no
 // previous policy to keep), before it contacts the daemon.
 func TestWatchRefusesABrokenPolicyAtStart(t *testing.T) {
+	t.Parallel()
 	cli, _, errOut := testCli(t)
 	cfg := cli.configDir()
 	bad := filepath.Join(cfg, "bad.hcl")

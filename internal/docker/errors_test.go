@@ -14,6 +14,7 @@ import (
 // because the object came into use or is being removed is a race with the
 // daemon's other users (apply skips it); anything else is a failure.
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	conflict := func(msg string) error {
 		return fmt.Errorf("Error response from daemon: %s: %w", msg, cerrdefs.ErrConflict)
 	}

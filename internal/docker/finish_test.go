@@ -9,6 +9,7 @@ import (
 )
 
 func TestFinishingOutlivesItsCallerByTheGrace(t *testing.T) {
+	t.Parallel()
 	type key struct{}
 	// A grace no test run comes near: however slow the machine, the call in
 	// flight is not cut short when its caller is cancelled.
@@ -75,6 +76,7 @@ func (r *removalRecorder) NetworkRemove(ctx context.Context, _ string, _ client.
 }
 
 func TestFinishingClientLetsRemovalsFinish(t *testing.T) {
+	t.Parallel()
 	rec := &removalRecorder{live: map[string]bool{}}
 	api := FinishingClient{rec}
 	ctx, cancel := context.WithCancel(context.Background())

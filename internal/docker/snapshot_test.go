@@ -30,6 +30,7 @@ const (
 )
 
 func TestImagesFromList(t *testing.T) {
+	t.Parallel()
 	items := []image.Summary{
 		{ID: idBase, RepoTags: []string{"base:1"}, Created: 1_700_000_000, Size: 100, SharedSize: -1, Containers: -1},
 		// An intermediate build step: untagged, with a child. Not dangling.
@@ -56,6 +57,7 @@ func TestImagesFromList(t *testing.T) {
 }
 
 func TestImagesFromListUnknownSizeAndDuplicates(t *testing.T) {
+	t.Parallel()
 	items := []image.Summary{
 		{ID: idMulti, RepoTags: []string{"app:v1"}, Size: 200, SharedSize: -1},
 		{ID: idMulti, RepoTags: []string{"app:v1", "app:v2"}, Size: 200, SharedSize: -1},
@@ -73,6 +75,7 @@ func TestImagesFromListUnknownSizeAndDuplicates(t *testing.T) {
 }
 
 func TestUniqueSizes(t *testing.T) {
+	t.Parallel()
 	got := uniqueSizes([]image.Summary{
 		{ID: "a", Size: 100, SharedSize: 40},
 		{ID: "b", Size: 100, SharedSize: -1},
@@ -83,6 +86,7 @@ func TestUniqueSizes(t *testing.T) {
 }
 
 func TestContainersFromList(t *testing.T) {
+	t.Parallel()
 	items := []container.Summary{
 		{
 			ID: "c1", Names: []string{"/app/db", "/db"}, Image: "postgres:16", ImageID: idBase,
@@ -118,6 +122,7 @@ func TestContainersFromList(t *testing.T) {
 }
 
 func TestApplyContainerInspect(t *testing.T) {
+	t.Parallel()
 	c := policy.Container{ID: "c1", State: "running", Created: time.Unix(1_700_000_000, 0).UTC()}
 	applyContainerInspect(&c, container.InspectResponse{
 		Created: "2026-11-20T10:00:00.123456789Z",
@@ -147,6 +152,7 @@ func TestApplyContainerInspect(t *testing.T) {
 }
 
 func TestApplyImageInspect(t *testing.T) {
+	t.Parallel()
 	img := policy.Image{ID: idBase, Created: time.Unix(1_700_000_000, 0).UTC()}
 	tagged := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	res := image.InspectResponse{Created: "2023-11-14T22:13:20.5Z"}
@@ -161,6 +167,7 @@ func TestApplyImageInspect(t *testing.T) {
 }
 
 func TestVolumesFromList(t *testing.T) {
+	t.Parallel()
 	hex := strings.Repeat("0123456789abcdef", 4)
 	items := []volume.Volume{
 		{Name: "pgdata", CreatedAt: "2026-11-01T00:00:00Z"},
@@ -193,6 +200,7 @@ func TestVolumesFromList(t *testing.T) {
 }
 
 func TestNetworksAndBuildCache(t *testing.T) {
+	t.Parallel()
 	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	nets := networksFromList([]network.Summary{{Network: network.Network{
 		ID: "n1", Name: "ci_1", Driver: "bridge", Scope: "local", Created: created, Labels: map[string]string{"k": "v"},
@@ -216,6 +224,7 @@ func TestNetworksAndBuildCache(t *testing.T) {
 }
 
 func TestParseAPITime(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Time{
 		"2026-11-20T10:00:00.5Z": time.Date(2026, 11, 20, 10, 0, 0, 5e8, time.UTC),
 		"0001-01-01T00:00:00Z":   {},
@@ -306,6 +315,7 @@ func (f *fakeAPI) DiskUsage(context.Context, client.DiskUsageOptions) (client.Di
 }
 
 func TestTakeSnapshot(t *testing.T) {
+	t.Parallel()
 	api := &fakeAPI{
 		images: []image.Summary{
 			{ID: idMulti, RepoTags: []string{"app:v1", "app:v2", "app:v3"}, Size: 200, SharedSize: -1},
@@ -351,6 +361,7 @@ func TestTakeSnapshot(t *testing.T) {
 }
 
 func TestTakeSnapshotListError(t *testing.T) {
+	t.Parallel()
 	api := &fakeAPI{listErr: errors.New("boom")}
 	_, err := TakeSnapshot(context.Background(), api, time.Time{}, clock.Fixed(time.Time{}))
 	if err == nil || !strings.Contains(err.Error(), "listing images: boom") {

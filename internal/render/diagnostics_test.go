@@ -10,6 +10,7 @@ import (
 )
 
 func TestRenderDiagnostics(t *testing.T) {
+	t.Parallel()
 	p := hclparse.NewParser()
 	src := []byte("image \"x\" {\n  match = [\"nginx\"]\n}\n")
 	if _, diags := p.ParseHCL(src, "ci.hcl"); diags.HasErrors() {

@@ -52,6 +52,7 @@ func samplePlan() policy.Plan {
 }
 
 func TestRenderPlanGolden(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		plan   policy.Plan
@@ -78,6 +79,7 @@ func TestRenderPlanGolden(t *testing.T) {
 // TestRenderPlanJSONContract checks the document's shape the way a script
 // reads it: field names, and lists that are never null.
 func TestRenderPlanJSONContract(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := PlanJSON(&buf, policy.Plan{Version: 1, Policy: "p.hcl"}); err != nil {
 		t.Fatal(err)
@@ -99,6 +101,7 @@ func TestRenderPlanJSONContract(t *testing.T) {
 }
 
 func TestFormatFlag(t *testing.T) {
+	t.Parallel()
 	var f Format
 	for _, ok := range []string{"table", "json"} {
 		if err := f.Set(ok); err != nil || string(f) != ok {

@@ -31,6 +31,7 @@ func sampleReport() (policy.Plan, *apply.Report) {
 }
 
 func TestRenderPruneTable(t *testing.T) {
+	t.Parallel()
 	_, rep := sampleReport()
 	var b bytes.Buffer
 	if err := PruneTable(&b, rep); err != nil {
@@ -52,6 +53,7 @@ func TestRenderPruneTable(t *testing.T) {
 }
 
 func TestRenderPruneJSON(t *testing.T) {
+	t.Parallel()
 	plan, rep := sampleReport()
 	var b bytes.Buffer
 	if err := PruneJSON(&b, plan, rep); err != nil {
@@ -89,6 +91,7 @@ func TestRenderPruneJSON(t *testing.T) {
 }
 
 func TestProgressWriter(t *testing.T) {
+	t.Parallel()
 	_, rep := sampleReport()
 	for _, terminal := range []bool{false, true} {
 		var b bytes.Buffer
@@ -115,6 +118,7 @@ func TestProgressWriter(t *testing.T) {
 }
 
 func TestWhatGoes(t *testing.T) {
+	t.Parallel()
 	plan, _ := sampleReport()
 	if got := WhatGoes(plan); got != "3 objects and 1 tag" {
 		t.Errorf("WhatGoes = %q", got)

@@ -71,6 +71,7 @@ func TestWatchLock(t *testing.T) {
 }
 
 func TestSafeContextName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":              "default",
 		"default":       "default",
@@ -91,6 +92,7 @@ func TestSafeContextName(t *testing.T) {
 }
 
 func TestJournalAppendsWholeLines(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ctx", "journal.jsonl")
 	for round := 0; round < 2; round++ { // a second run appends
 		j, err := OpenJournal(path)

@@ -35,6 +35,7 @@ func logTo() (context.Context, *bytes.Buffer) {
 }
 
 func TestStateSaveAndRead(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "shaper", "default") // created by save
 	path := filepath.Join(dir, StateFile)
 	st := NewState()
@@ -76,6 +77,7 @@ func TestStateSaveAndRead(t *testing.T) {
 }
 
 func TestLoadStateSetsBadFilesAside(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
@@ -133,6 +135,7 @@ func TestLoadStateSetsBadFilesAside(t *testing.T) {
 }
 
 func TestStateAppliesToSnapshot(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		rec           *ImageRecord
@@ -177,6 +180,7 @@ func snapOf(ids ...string) policy.Snapshot {
 // images that are gone are forgotten, but not those another writer made
 // while the snapshot was being taken.
 func TestObserveRecordsFirstSightings(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "daemon")
 	ctx, _ := logTo()
 
@@ -222,6 +226,7 @@ func TestObserveRecordsFirstSightings(t *testing.T) {
 // A corrupt state file is set aside and the images recorded afresh: they
 // look just arrived, which never makes anything due sooner.
 func TestObserveSetsACorruptFileAside(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, StateFile)
 	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
@@ -241,6 +246,7 @@ func TestObserveSetsACorruptFileAside(t *testing.T) {
 // Where nothing can be recorded, images are left undated (just arrived),
 // and the command goes on, saying so.
 func TestObserveInAnUnwritableDirectory(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "daemon")
 	// A plain file where the directory should be: writable by nobody, root
@@ -263,6 +269,7 @@ func TestObserveInAnUnwritableDirectory(t *testing.T) {
 // only the file has, and does not bring back an image the watcher saw
 // deleted.
 func TestStateMerge(t *testing.T) {
+	t.Parallel()
 	mem := NewState()
 	mem.Images[stIDA] = &ImageRecord{FirstSeen: stDay(3), FirstSeenLowerBound: true, LastUsed: stDay(4)}
 	disk := NewState()
@@ -286,6 +293,7 @@ func TestStateMerge(t *testing.T) {
 // Commands recording at the same time as a watcher saves lose nothing:
 // every image any of them saw is in the file at the end.
 func TestConcurrentWritersLoseNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx, _ := logTo()
 	const writers, rounds = 4, 25

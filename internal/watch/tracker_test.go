@@ -44,6 +44,7 @@ func trUse(id string, at time.Time) trackerStep {
 }
 
 func TestTracker(t *testing.T) {
+	t.Parallel()
 	old := stDay(-400) // Created of most images: long before anything here
 	tests := []struct {
 		name     string
@@ -184,6 +185,7 @@ func TestTracker(t *testing.T) {
 }
 
 func TestTrackerResolvesContainersAndTags(t *testing.T) {
+	t.Parallel()
 	tr := newTracker(store.NewState())
 	tr.reconcile(docker.View{At: stDay(0),
 		Images:     []docker.ViewImage{{ID: stIDA, Refs: []string{"app:1"}}},
