@@ -188,7 +188,7 @@ func TestLoadDiagnostics(t *testing.T) {
 			p, diags := l.Load(filepath.Base(file), src)
 			checkLoadInvariants(t, p, diags)
 
-			got := render(l, diags)
+			got := renderLocated(l, diags)
 			if p == nil {
 				got += "policy: not loaded\n"
 			} else {
@@ -253,6 +253,22 @@ func checkLoadInvariants(t *testing.T, p *policy.Policy, diags hcl.Diagnostics) 
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Policy.Warnings do not mirror the warning diagnostics (-want +got):\n%s", diff)
 	}
+}
+
+// renderLocated renders diagnostics as users see them, each preceded by the
+// exact range of its subject (file:line,column-column, as hcl.Range prints
+// it), so a golden records where every diagnostic points, not only its line.
+func renderLocated(l *policy.Loader, diags hcl.Diagnostics) string {
+	var buf bytes.Buffer
+	for _, d := range diags {
+		if d.Subject != nil {
+			fmt.Fprintf(&buf, "@ %s\n", d.Subject)
+		} else {
+			buf.WriteString("@ (no range)\n")
+		}
+		buf.WriteString(render(l, hcl.Diagnostics{d}))
+	}
+	return buf.String()
 }
 
 func render(l *policy.Loader, diags hcl.Diagnostics) string {
