@@ -321,6 +321,8 @@ func (d *decoder) regexPatterns(a *hcl.Attribute) patterns {
 func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 	var noTag *errNoTag
 	var broad *errBroadHub
+	var globstar *errTagGlobstar
+	var host *errRegistryHost
 	switch {
 	case errors.As(err, &noTag):
 		d.errorf(it.rng, &a.Range, "Pattern has no tag",
@@ -328,6 +330,10 @@ func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 				"Write %q for every tag, or %q for one.%s", it.val+":*", it.val+":latest", regexHint(it.val, a.Name))
 	case errors.As(err, &broad):
 		d.errorf(it.rng, &a.Range, "Ambiguous Docker Hub pattern", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &globstar):
+		d.errorf(it.rng, &a.Range, "** in a tag", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &host):
+		d.errorf(it.rng, &a.Range, "Ambiguous registry pattern", "%s.", upperFirst(err.Error()))
 	case it.val == "":
 		d.errorf(it.rng, &a.Range, "Empty pattern", "%s.", upperFirst(err.Error()))
 	default:

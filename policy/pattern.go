@@ -20,15 +20,9 @@ var globCompiler = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
 type globMatcher struct {
 	src string
 	g   *glob.Pattern
-	ref bool // match against the familiar form of the input
 }
 
-func (m *globMatcher) Match(s string) bool {
-	if m.ref {
-		s = NormalizeRef(s)
-	}
-	return m.g.Match(s)
-}
+func (m *globMatcher) Match(s string) bool { return m.g.Match(s) }
 
 func (m *globMatcher) String() string { return m.src }
 
@@ -47,49 +41,6 @@ type anyValue struct{}
 
 func (anyValue) Match(string) bool { return true }
 func (anyValue) String() string    { return "*" }
-
-// CompileRefGlob compiles a REPOSITORY:TAG glob, matched against familiar
-// references as docker image ls shows them ("nginx:1.27",
-// "ghcr.io/acme/api:pr-12", "localhost:5000/app:dev"). The pattern must
-// have a tag part: a ':' after its last '/'. A pattern written with a
-// docker.io/ prefix is matched in its familiar form ("docker.io/library/
-// nginx:*" as "nginx:*"); String still returns it as written.
-func CompileRefGlob(p string) (Matcher, error) {
-	m, _, err := compileRefGlob(p)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// errNoTag reports a reference pattern without a tag part.
-type errNoTag struct{ pattern string }
-
-func (e *errNoTag) Error() string {
-	return fmt.Sprintf("pattern %q has no tag part: write REPOSITORY:TAG, e.g. %q for every tag or %q for one",
-		e.pattern, e.pattern+":*", e.pattern+":latest")
-}
-
-// compileRefGlob compiles a reference glob and also returns the familiar
-// pattern it matches with, which differs from p when p was normalised.
-func compileRefGlob(p string) (*globMatcher, string, error) {
-	if p == "" {
-		return nil, "", errors.New("empty pattern: write REPOSITORY:TAG, e.g. \"nginx:*\"")
-	}
-	familiar, err := normalizeRefPattern(p)
-	if err != nil {
-		return nil, familiar, err
-	}
-	last := familiar[strings.LastIndexByte(familiar, '/')+1:]
-	if !strings.Contains(last, ":") {
-		return nil, familiar, &errNoTag{pattern: p}
-	}
-	g, err := compileGlob(familiar, globCompiler)
-	if err != nil {
-		return nil, familiar, err
-	}
-	return &globMatcher{src: p, g: g, ref: true}, familiar, nil
-}
 
 // CompileNameGlob compiles a container, volume or network name glob; it
 // follows the same rules as reference globs, without the tag part.

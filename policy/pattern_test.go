@@ -49,6 +49,28 @@ func TestRefGlobMatch(t *testing.T) {
 		{"localhost:5000/*:*", "localhost:5000/app:dev", true},
 		{"localhost:*/app:*", "localhost:5000/app:dev", true},
 		{"*:*", "localhost:5000/app:dev", false},
+		// The tag part is everything after the last ':' that follows the
+		// last '/', in the pattern and in the reference, and it never
+		// matches '/': a pattern cannot reach from a tag into a registry's
+		// port and path.
+		{"registry:*", "registry:5000/x:y", false},
+		{"registry:5000", "registry:5000", true}, // the image "registry", tag "5000", as docker reads it
+		{"registry:5000", "registry:5000/x:y", false},
+		{"registry:5000*", "registry:5000/x:y", false},
+		{"**:*", "registry:5000/x:y", true},
+		{"registry:*/**:*", "registry:5000/x:y", true},
+		// Braces may hold whole references, tags and paths.
+		{"{nginx:1,redis:2}", "redis:2", true},
+		{"{nginx:1,redis:2}", "redis:1", false},
+		{"{nginx:1,redis:2}", "nginx:2", false},
+		{"{acme/api,api}:1", "acme/api:1", true},
+		{"{acme/api,api}:1", "api:1", true},
+		{"{ghcr.io/acme/**,quay.io/acme/*}:v*", "quay.io/acme/x:v2", true},
+		{"{ghcr.io/acme/**,quay.io/acme/*}:v*", "quay.io/acme/x/y:v2", false},
+		// A container created from NAME:TAG@DIGEST is matched by its tag; one
+		// created from a digest alone has no tag to match.
+		{"nginx:*", "nginx:1.27@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true},
+		{"**:*", "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", false},
 		// Escapes.
 		{`app:\*`, "app:*", true},
 		{`app:\*`, "app:x", false},
@@ -117,6 +139,23 @@ func TestRefGlobErrors(t *testing.T) {
 		{"docker.io/*/app:*", []string{"other registries"}},
 		{"docker.io/{a,b}*/x:*", []string{"other registries"}},
 		{"docker.io/ghcr.io/x:*", []string{"other registries"}},
+		// ** in the tag part could only mean *: it is refused, with the
+		// forms the author may have meant.
+		{"registry:**", []string{"** in the tag", `"registry:*"`, `"registry/**:*"`, `"registry:5000/**:*"`}},
+		{"localhost:**", []string{"** in the tag"}},
+		{"ghcr.io/acme/app:pr-**", []string{"** in the tag", `"ghcr.io/acme/app:pr-*"`}},
+		{"{a,b}:x**", []string{"** in the tag", `"a:x*"`}},
+		// A repository with no '/' that looks like a registry host is
+		// ambiguous: docker reads it as an image name.
+		{"localhost:5000", []string{"registry host", `"localhost:5000/**:*"`, `"localhost:5000/app:*"`}},
+		{"localhost:*", []string{"registry host", `"localhost/**:*"`}},
+		{"registry.example.com:443", []string{"registry host", `"registry.example.com:443/**:*"`}},
+		{"registry.example.com:*", []string{"registry host", `"registry.example.com/**:*"`, `"registry[.]example[.]com:*"`}},
+		{"{nginx,my.registry}:*", []string{"registry host", `"my.registry/**:*"`}},
+		{"localhost:5000:*", []string{"registry host", `"localhost:5000/**:*"`}},
+		{"registry:5000[/]x:y", []string{"registry host"}},
+		{"registry:5000?x:y", []string{"registry host"}},
+		{"{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}:*", []string{"more than 64 alternatives"}},
 	} {
 		_, err := CompileRefGlob(tt.pattern)
 		if err == nil {
@@ -127,6 +166,20 @@ func TestRefGlobErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("CompileRefGlob(%q) error %q does not say %s", tt.pattern, err, w)
 			}
+		}
+	}
+	// The way out the hints offer does compile, and matches the image name.
+	for _, tt := range []struct{ pattern, ref string }{
+		{"registry[.]example[.]com:*", "registry.example.com:1"},
+		{"localhos[t]:5000", "localhost:5000"},
+	} {
+		m, err := CompileRefGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileRefGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if !m.Match(tt.ref) {
+			t.Errorf("%q does not match %q", tt.pattern, tt.ref)
 		}
 	}
 }
