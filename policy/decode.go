@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -268,14 +269,27 @@ func (ps *patterns) add(m Matcher, it item) {
 	ps.items = append(ps.items, it)
 }
 
-func (d *decoder) refGlobs(a *hcl.Attribute) []Matcher { return d.refPatterns(a).ms }
+// Where digest patterns may stand: protect blocks and container rules
+// match digest references, image rules decide per tag.
+const (
+	tagsOnly    = false
+	withDigests = true
+)
 
-func (d *decoder) refPatterns(a *hcl.Attribute) patterns {
+func (d *decoder) refGlobs(a *hcl.Attribute, digests bool) []Matcher {
+	return d.refPatterns(a, digests).ms
+}
+
+func (d *decoder) refPatterns(a *hcl.Attribute, digests bool) patterns {
 	var ps patterns
 	for _, it := range d.items(a) {
 		m, familiar, err := compileRefGlob(it.val)
 		if err != nil {
 			d.patternError(it, a, err)
+			continue
+		}
+		if !digests && m.hasDigest() {
+			d.digestInRule(it, a)
 			continue
 		}
 		if familiar != it.val {
@@ -301,9 +315,11 @@ func (d *decoder) nameGlobs(a *hcl.Attribute) []Matcher {
 	return ms
 }
 
-func (d *decoder) regexes(a *hcl.Attribute) []Matcher { return d.regexPatterns(a).ms }
+func (d *decoder) regexes(a *hcl.Attribute, digests bool) []Matcher {
+	return d.regexPatterns(a, digests).ms
+}
 
-func (d *decoder) regexPatterns(a *hcl.Attribute) patterns {
+func (d *decoder) regexPatterns(a *hcl.Attribute, digests bool) patterns {
 	var ps patterns
 	for _, it := range d.items(a) {
 		m, err := CompileRegex(it.val)
@@ -313,9 +329,33 @@ func (d *decoder) regexPatterns(a *hcl.Attribute) patterns {
 					"in HCL strings a backslash is written \\\\.", upperFirst(err.Error()))
 			continue
 		}
+		if familiar, ok := hubRegex(it.val); ok {
+			hint := "write the familiar form you mean, e.g. \"nginx:.*\" for an official image or \"acme/.*\" for one organisation"
+			if familiar != "" && strings.IndexByte("abcdefghijklmnopqrstuvwxyz0123456789", familiar[0]) >= 0 {
+				hint = fmt.Sprintf("write %q", familiar)
+			}
+			d.errorf(it.rng, &a.Range, "Regex can never match",
+				"%q starts with a Docker Hub prefix, but references are matched as docker image ls shows them, "+
+					"without docker.io/ (and official images without library/): \"nginx:1.27\", "+
+					"\"acme/app:v1\". Regexes are not rewritten; %s.", it.val, hint)
+			continue
+		}
+		if !digests && regexNeedsAt(it.val) {
+			d.digestInRule(it, a)
+			continue
+		}
 		ps.add(m, it)
 	}
 	return ps
+}
+
+// digestInRule reports a digest pattern in an image rule, which decides
+// per tag: it could never claim one.
+func (d *decoder) digestInRule(it item, a *hcl.Attribute) {
+	d.errorf(it.rng, &a.Range, "Digest pattern in an image rule",
+		"%q matches digest references (REPOSITORY@DIGEST), and image rules decide per tag, so it can never "+
+			"claim one. To keep the images pulled by digest, list it in a protect block's images; to remove "+
+			"untagged images, digests or not, use an image rule with dangling = true.", it.val)
 }
 
 func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
@@ -323,6 +363,7 @@ func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 	var broad *errBroadHub
 	var globstar *errTagGlobstar
 	var host *errRegistryHost
+	var never *errNeverMatches
 	switch {
 	case errors.As(err, &noTag):
 		d.errorf(it.rng, &a.Range, "Pattern has no tag",
@@ -334,6 +375,8 @@ func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 		d.errorf(it.rng, &a.Range, "** in a tag", "%s.", upperFirst(err.Error()))
 	case errors.As(err, &host):
 		d.errorf(it.rng, &a.Range, "Ambiguous registry pattern", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &never):
+		d.errorf(it.rng, &a.Range, "Pattern can never match", "%s.", upperFirst(err.Error()))
 	case it.val == "":
 		d.errorf(it.rng, &a.Range, "Empty pattern", "%s.", upperFirst(err.Error()))
 	default:

@@ -145,11 +145,14 @@ func (e *evaluator) claimUntagged(img *Image) *claim {
 
 // imageProtection returns what keeps a claimed tag regardless of its rule:
 // a protect block, a container that still uses the image, or the latest tag.
+// A protect block selects a tag by the tag itself or by any of the image's
+// digest references, so a digest pattern keeps every tag of the image.
 func (e *evaluator) imageProtection(c *claim) *protection {
 	var names []string
 	if c.ref != "" {
 		names = []string{c.ref}
 	}
+	names = append(names, c.img.Digests...)
 	if pr := e.protectedByBlock(func(p *Protect) []Matcher { return p.Images }, names, c.img.Labels); pr != nil {
 		return pr
 	}

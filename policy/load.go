@@ -278,7 +278,7 @@ func (d *decoder) checkCatchAll(images []imageInfo) {
 func (d *decoder) protect(b *hcl.Block) *Protect {
 	p := &Protect{Label: b.Labels[0], DeclRange: b.DefRange}
 	attrs := d.content(b, protectSchema)
-	p.Images = append(d.refGlobs(attrs["images"]), d.regexes(attrs["images_regex"])...)
+	p.Images = append(d.refGlobs(attrs["images"], withDigests), d.regexes(attrs["images_regex"], withDigests)...)
 	p.Containers = d.nameGlobs(attrs["containers"])
 	p.Volumes = d.nameGlobs(attrs["volumes"])
 	p.Networks = d.nameGlobs(attrs["networks"])
@@ -295,10 +295,10 @@ func (d *decoder) image(b *hcl.Block, basis Basis) imageInfo {
 	attrs := d.content(b, imageSchema)
 	info := imageInfo{rule: r}
 
-	match := d.refPatterns(attrs["match"])
-	regexes := d.regexPatterns(attrs["match_regex"])
+	match := d.refPatterns(attrs["match"], tagsOnly)
+	regexes := d.regexPatterns(attrs["match_regex"], tagsOnly)
 	r.Match = append(append([]Matcher(nil), match.ms...), regexes.ms...)
-	r.Exclude = d.refGlobs(attrs["exclude"])
+	r.Exclude = d.refGlobs(attrs["exclude"], tagsOnly)
 	r.Labels = d.labels(attrs["labels"])
 	if a := attrs["dangling"]; a != nil {
 		r.Dangling, _ = d.boolean(a)
@@ -405,7 +405,7 @@ func (d *decoder) container(b *hcl.Block) *ContainerRule {
 		}
 	}
 	r.Names = d.nameGlobs(attrs["names"])
-	r.Images = d.refGlobs(attrs["images"])
+	r.Images = d.refGlobs(attrs["images"], withDigests)
 	r.Labels = d.labels(attrs["labels"])
 	r.ExcludeLabels = d.labels(attrs["exclude_labels"])
 	r.OlderThan = d.duration(attrs["older_than"])

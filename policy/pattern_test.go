@@ -72,8 +72,8 @@ func TestRefGlobMatch(t *testing.T) {
 		{"nginx:*", "nginx:1.27@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true},
 		{"**:*", "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", false},
 		// Escapes.
-		{`app:\*`, "app:*", true},
-		{`app:\*`, "app:x", false},
+		{`a\pp:\1`, "app:1", true},
+		{`app:\1`, "app:x", false},
 		// The input is compared in its familiar form.
 		{"nginx:*", "docker.io/library/nginx:1", true},
 		{"acme/api:*", "docker.io/acme/api:1", true},
@@ -301,6 +301,113 @@ func TestNormalizeRef(t *testing.T) {
 	} {
 		if got := NormalizeRef(in); got != want {
 			t.Errorf("NormalizeRef(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// Digest patterns, REPOSITORY@DIGEST, match digest references: those of an
+// image (policy.Image.Digests) and the reference a container was created
+// from; tag references have no digest to match.
+func TestDigestGlob(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, ref string
+		want         bool
+	}{
+		{"ghcr.io/acme/app@*", "ghcr.io/acme/app@" + testDigest, true},
+		{"ghcr.io/acme/app@*", "ghcr.io/acme/app:1", false},
+		{"ghcr.io/acme/app@*", "ghcr.io/acme/other@" + testDigest, false},
+		{"ghcr.io/acme/*@*", "ghcr.io/acme/other@" + testDigest, true},
+		{"ghcr.io/acme/**@*", "ghcr.io/acme/team/app@" + testDigest, true},
+		{"app@sha256:*", "app@" + testDigest, true},
+		{"app@sha256:0123*", "app@" + testDigest, true},
+		{"app@sha256:f*", "app@" + testDigest, false},
+		{"app@" + testDigest, "app@" + testDigest, true},
+		{"**@*", "localhost:5000/x@" + testDigest, true},
+		{"nginx@*", "nginx:1.27@" + testDigest, true}, // a container's NAME:TAG@DIGEST
+		{"nginx@*", "docker.io/library/nginx@" + testDigest, true},
+		{"docker.io/library/nginx@*", "nginx@" + testDigest, true},
+		{"{nginx:*,nginx@*}", "nginx@" + testDigest, true},
+		{"{nginx:*,nginx@*}", "nginx:1", true},
+	} {
+		m, err := CompileRefGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileRefGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if got := m.Match(tt.ref); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.ref, got, tt.want)
+		}
+	}
+}
+
+// Patterns that no reference docker can hold would match are refused:
+// their author believes they select (or protect) something.
+func TestRefGlobNeverMatches(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    []string // in the error
+	}{
+		{"app:v 1", []string{"can never match", `" "`, "tag"}},
+		{"app:v1~", []string{"can never match", `"~"`}},
+		{"my app:*", []string{"can never match", `" "`, "repository"}},
+		{"app:", []string{"can never match", "empty tag"}},
+		{":*", []string{"can never match", "empty repository"}},
+		{"app@latest", []string{"can never match", "digest", "sha256:"}},
+		{"app@sha256:xyz", []string{"can never match", "digest"}},
+		{"app@sha256", []string{"can never match", "digest"}},
+		{"app@**", []string{"can never match", "**"}},
+		{"app@sha256:*@x", []string{"can never match", "one '@'"}},
+		{"app:1@sha256:*", []string{"can never match", `"app@sha256:*"`}},
+		{"@*", []string{"can never match", "empty repository"}},
+		{"localhost:5000@*", []string{"registry host"}},
+	} {
+		_, err := CompileRefGlob(tt.pattern)
+		if err == nil {
+			t.Errorf("CompileRefGlob(%q) succeeded, want an error", tt.pattern)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("CompileRefGlob(%q) error %q does not say %s", tt.pattern, err, w)
+			}
+		}
+	}
+}
+
+// Regexes are matched against familiar references, so one that starts
+// with a Docker Hub prefix can never match; the error shows the form to
+// write. One that needs an '@' matches only digest references.
+func TestRegexProblems(t *testing.T) {
+	for _, tt := range []struct {
+		pattern  string
+		familiar string // "" when the regex is fine
+		digest   bool
+	}{
+		{`docker.io/library/nginx:.*`, `nginx:.*`, false},
+		{`docker\.io/library/nginx:.*`, `nginx:.*`, false},
+		{`^docker\.io/acme/app:v\d+`, `acme/app:v\d+`, false},
+		{`index.docker.io/library/redis:7.*`, `redis:7.*`, false},
+		{`registry-1\.docker\.io/acme/x:.*`, `acme/x:.*`, false},
+		{`library/postgres:.*`, `postgres:.*`, false},
+		{`docker.io/.*`, `.*`, false},
+		{`nginx:.*`, ``, false},
+		{`(docker\.io/)?nginx:.*`, ``, false},
+		{`docker.io.example.com/app:.*`, ``, false},
+		{`app@sha256:.*`, ``, true},
+		{`app(@sha256)+:.*`, ``, true},
+		{`app(@sha256)?:.*`, ``, false},
+		{`app[@]x:.*`, ``, true},
+		{`app(:1|@sha256:.*)`, ``, false},
+		{`app@x|y@z`, ``, true},
+	} {
+		familiar, ok := hubRegex(tt.pattern)
+		if ok != (tt.familiar != "") || familiar != tt.familiar {
+			t.Errorf("hubRegex(%q) = %q, %v; want %q", tt.pattern, familiar, ok, tt.familiar)
+		}
+		if got := regexNeedsAt(tt.pattern); got != tt.digest {
+			t.Errorf("regexNeedsAt(%q) = %v, want %v", tt.pattern, got, tt.digest)
 		}
 	}
 }

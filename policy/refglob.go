@@ -6,6 +6,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gobwas/glob"
@@ -22,20 +23,36 @@ type refGlob struct {
 // refAlt is one brace-free alternative of a reference glob.
 type refAlt struct {
 	repo *glob.Pattern // '/' separated, ** across it
-	tag  *glob.Pattern // never matches '/': a tag has none
+	// tag matches the tag, or the digest for a digest pattern; neither
+	// ever contains '/'.
+	tag    *glob.Pattern
+	digest bool // REPOSITORY@DIGEST
 }
 
 // Match reports whether the familiar form of ref matches. ref may be a
-// tagged reference ("nginx:1.27"), possibly with a digest
-// ("nginx:1.27@sha256:…"), whose repository and tag are matched; a
-// reference with a digest and no tag has no tag to match.
+// tagged reference ("nginx:1.27"), a digest reference ("nginx@sha256:…"),
+// or both ("nginx:1.27@sha256:…"). A tag pattern matches the repository
+// and the tag, so a reference with a digest and no tag has nothing for it
+// to match; a digest pattern matches the repository and the digest.
 func (m *refGlob) Match(ref string) bool {
 	r := parseRef(NormalizeRef(ref))
-	if r.tag == "" {
-		return false
-	}
 	for _, a := range m.alts {
-		if a.repo.Match(r.repo) && a.tag.Match(r.tag) {
+		part := r.tag
+		if a.digest {
+			part = r.digest
+		}
+		if part != "" && a.repo.Match(r.repo) && a.tag.Match(part) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDigest reports whether an alternative of the pattern is a digest
+// pattern.
+func (m *refGlob) hasDigest() bool {
+	for _, a := range m.alts {
+		if a.digest {
 			return true
 		}
 	}
@@ -66,6 +83,12 @@ func parseRef(s string) ref {
 // alternative is split on its own. A pattern written with a docker.io/
 // prefix is matched in its familiar form ("docker.io/library/nginx:*" as
 // "nginx:*"); String still returns it as written.
+//
+// A pattern with an '@' is a digest pattern, REPOSITORY@DIGEST
+// ("ghcr.io/acme/app@*", "app@sha256:4f*"): it matches digest references,
+// not tags. A pattern that no reference docker can hold would match (a
+// space in it, an empty tag, a digest that is not ALGORITHM:HEX) is an
+// error.
 func CompileRefGlob(p string) (Matcher, error) {
 	m, _, err := compileRefGlob(p)
 	if err != nil {
@@ -98,6 +121,13 @@ func (e *errTagGlobstar) Error() string {
 			e.alt.repo, e.alt.repo+"/**:*", e.alt.repo+":5000/**:*")
 	}
 	return msg
+}
+
+// errNeverMatches reports a pattern no reference can match.
+type errNeverMatches struct{ pattern, why string }
+
+func (e *errNeverMatches) Error() string {
+	return fmt.Sprintf("pattern %q can never match: %s", e.pattern, e.why)
 }
 
 // errRegistryHost reports a pattern whose repository part has no '/' and
@@ -176,15 +206,22 @@ func compileRefGlob(p string) (*refGlob, string, error) {
 	}
 	m := &refGlob{src: p}
 	for _, alt := range alts {
-		t, ok := alt.splitTag()
-		if !ok {
-			return nil, familiar, &errNoTag{pattern: p}
+		t, err := alt.split(p)
+		if err != nil {
+			return nil, familiar, err
 		}
 		if t.tagGlobstar {
+			if t.digest {
+				return nil, familiar, &errNeverMatches{p, "a digest never contains '/', so ** has nothing to " +
+					"cross there: write * (\"app@*\" for every digest of app)"}
+			}
 			return nil, familiar, &errTagGlobstar{pattern: p, alt: t}
 		}
 		if t.hostLike() {
 			return nil, familiar, &errRegistryHost{pattern: p, alt: t}
+		}
+		if why := t.neverMatches(); why != "" {
+			return nil, familiar, &errNeverMatches{p, why}
 		}
 		repo, err := compileGlob(t.repo, globCompiler)
 		if err != nil {
@@ -194,7 +231,7 @@ func compileRefGlob(p string) (*refGlob, string, error) {
 		if err != nil {
 			return nil, familiar, err
 		}
-		m.alts = append(m.alts, refAlt{repo: repo, tag: tag})
+		m.alts = append(m.alts, refAlt{repo: repo, tag: tag, digest: t.digest})
 	}
 	return m, familiar, nil
 }
@@ -231,18 +268,52 @@ func source(atoms []atom) string {
 	return b.String()
 }
 
-// refText is an alternative split at its tag separator, as glob sources.
+// refText is an alternative split into repository and tag (or digest),
+// as glob sources.
 type refText struct {
 	repo, tag   string
+	digest      bool   // tag is the digest of a REPOSITORY@DIGEST pattern
 	repoLit     string // the literal characters of the repository part
+	tagLit      string // the literal characters of the tag or digest part
 	repoPlain   bool   // the repository part has no wildcard
-	tagGlobstar bool   // the tag part has a **
+	tagPlain    bool   // the tag or digest part has no wildcard
+	tagGlobstar bool   // the tag or digest part has a **
 }
 
-// splitTag splits an alternative at the last literal ':' that follows its
-// last literal '/'. ok is false when there is none: the pattern has no tag.
-func (s globSeq) splitTag() (refText, bool) {
-	slashAtom := -1
+// split splits an alternative of pattern p into repository and tag, at
+// the last literal ':' that follows its last literal '/', or into
+// repository and digest at its '@'.
+func (s globSeq) split(p string) (refText, error) {
+	at, atAt := -1, -1
+	for i, a := range s {
+		if a.kind != atomText {
+			continue
+		}
+		for j := 0; j < len(a.text); j++ {
+			if a.text[j] == '@' {
+				if at >= 0 {
+					return refText{}, &errNeverMatches{p, "a reference has at most one '@', before its digest"}
+				}
+				at, atAt = i, j
+			}
+		}
+	}
+	if at >= 0 {
+		repo, digest := s.cut(at, atAt)
+		t := newRefText(repo, digest)
+		t.digest = true
+		if named, err := repo.split(p); err == nil {
+			if !strings.Contains(named.repoLit, "/") && (named.repoLit == "localhost" || strings.Contains(named.repoLit, ".")) {
+				host := named.repo + ":" + named.tag
+				return refText{}, &errNeverMatches{p, fmt.Sprintf("%q before the '@' looks like a registry host, "+
+					"which a '/' and a path must follow: write %q for every image of that registry pulled by digest",
+					host, host+"/**@"+t.tag)}
+			}
+			return refText{}, &errNeverMatches{p, fmt.Sprintf("digests belong to repositories, not tags, and "+
+				"digest references have no tag: write %q", named.repo+"@"+t.tag)}
+		}
+		return t, nil
+	}
 	colonAtom, colonAt := -1, -1
 	for i, a := range s {
 		if a.kind != atomText {
@@ -251,20 +322,28 @@ func (s globSeq) splitTag() (refText, bool) {
 		for j := 0; j < len(a.text); j++ {
 			switch a.text[j] {
 			case '/':
-				slashAtom = i
 				colonAtom, colonAt = -1, -1
 			case ':':
 				colonAtom, colonAt = i, j
 			}
 		}
 	}
-	if colonAtom < 0 || slashAtom > colonAtom {
-		return refText{}, false
+	if colonAtom < 0 {
+		return refText{}, &errNoTag{pattern: p}
 	}
-	text := s[colonAtom].text
-	repo := append(append([]atom(nil), s[:colonAtom]...), atom{atomText, text[:colonAt]})
-	tag := append([]atom{{atomText, text[colonAt+1:]}}, s[colonAtom+1:]...)
-	t := refText{repo: source(repo), tag: source(tag), repoPlain: true}
+	return newRefText(s.cut(colonAtom, colonAt)), nil
+}
+
+// cut splits s around the character at text[j] of atom i.
+func (s globSeq) cut(i, j int) (globSeq, globSeq) {
+	text := s[i].text
+	before := append(append(globSeq(nil), s[:i]...), atom{atomText, text[:j]})
+	after := append(globSeq{{atomText, text[j+1:]}}, s[i+1:]...)
+	return before, after
+}
+
+func newRefText(repo, tag globSeq) refText {
+	t := refText{repo: source(repo), tag: source(tag), repoPlain: true, tagPlain: true}
 	for _, a := range repo {
 		if a.kind == atomText {
 			t.repoLit += a.text
@@ -273,11 +352,77 @@ func (s globSeq) splitTag() (refText, bool) {
 		}
 	}
 	for _, a := range tag {
-		if a.kind == atomSuper {
+		switch a.kind {
+		case atomText:
+			t.tagLit += a.text
+		case atomSuper:
 			t.tagGlobstar = true
+			t.tagPlain = false
+		default:
+			t.tagPlain = false
 		}
 	}
-	return t, true
+	return t
+}
+
+// Characters references are made of: a repository is lower-case path
+// components, optionally after a registry host (which may have upper case
+// and a :port); a tag is [A-Za-z0-9_.-]; a digest ALGORITHM:ENCODED.
+const (
+	repoChars   = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:"
+	tagChars    = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+	digestChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:+._=-"
+)
+
+// Digests as docker shows them: sha256 with 64 hex digits, sha512 with
+// 128, another algorithm in the OCI grammar.
+var (
+	sha256Hex   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	sha512Hex   = regexp.MustCompile(`^[0-9a-f]{128}$`)
+	otherDigest = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+)
+
+func isDigest(s string) bool {
+	algo, hex, _ := strings.Cut(s, ":")
+	switch algo {
+	case "sha256":
+		return sha256Hex.MatchString(hex)
+	case "sha512":
+		return sha512Hex.MatchString(hex)
+	}
+	return otherDigest.MatchString(s)
+}
+
+// neverMatches says why no reference can match t, or "".
+func (t refText) neverMatches() string {
+	chars := tagChars
+	if t.digest {
+		chars = digestChars
+	}
+	switch {
+	case t.repoPlain && t.repoLit == "":
+		return "it has an empty repository before its " + map[bool]string{false: "':'", true: "'@'"}[t.digest]
+	case t.tagPlain && t.tagLit == "":
+		if t.digest {
+			return fmt.Sprintf("it has an empty digest: write %q for every digest", t.repo+"@*")
+		}
+		return fmt.Sprintf("it has an empty tag: write %q for every tag", t.repo+":*")
+	}
+	if i := strings.IndexFunc(t.repoLit, func(r rune) bool { return !strings.ContainsRune(repoChars, r) }); i >= 0 {
+		return fmt.Sprintf("the repository part has %q, and repositories are made of letters, digits, '.', '_', '-', '/' and a registry's ':port'",
+			string([]rune(t.repoLit[i:])[0]))
+	}
+	if i := strings.IndexFunc(t.tagLit, func(r rune) bool { return !strings.ContainsRune(chars, r) }); i >= 0 {
+		if t.digest {
+			return fmt.Sprintf("the digest part has %q, and a digest is ALGORITHM:HEX, e.g. \"sha256:4f…\"", string([]rune(t.tagLit[i:])[0]))
+		}
+		return fmt.Sprintf("the tag part has %q, and tags are made of letters, digits, '_', '.' and '-'", string([]rune(t.tagLit[i:])[0]))
+	}
+	if t.digest && t.tagPlain && !isDigest(t.tagLit) {
+		return fmt.Sprintf("%q is not a digest, which is ALGORITHM:HEX as in \"sha256:\" and 64 hex digits; "+
+			"write %q for every digest, or %q for one by its first digits", t.tagLit, t.repo+"@*", t.repo+"@sha256:4f9a*")
+	}
+	return ""
 }
 
 // hostLike reports whether the repository part has no '/' and yet looks
