@@ -73,8 +73,11 @@ func (d *decoder) failedIn(b *hcl.Block) bool {
 	return d.failedAt(rng)
 }
 
+// failedAt reports whether an error of the block being decoded overlaps
+// rng. Only the block's own diagnostics are looked at: over every
+// diagnostic so far, a file of many broken blocks took quadratic time.
 func (d *decoder) failedAt(rng hcl.Range) bool {
-	for _, diag := range d.diags {
+	for _, diag := range d.diags[d.blockStart:] {
 		if diag.Severity == hcl.DiagError && diag.Subject != nil && rng.Overlaps(*diag.Subject) {
 			return true
 		}
