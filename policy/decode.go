@@ -29,11 +29,33 @@ func (d *decoder) emptyLists(attrs hcl.Attributes, names ...string) {
 		if diags.HasErrors() || v.IsNull() || !v.CanIterateElements() || v.LengthInt() > 0 {
 			continue
 		}
-		d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
-			"%s = %s matches nothing, yet leaving %s out means %s, so the rule cannot tell which was meant. "+
-				"List what it should select, or remove %s.",
-			name, d.text(a.Expr.Range()), name, anyOf[name], name)
+		switch name {
+		case "exclude_labels":
+			d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
+				"exclude_labels = {} excludes nothing, the same as leaving it out, so it looks like a mistake. "+
+					"List the labels of the containers to keep, e.g. %s, or remove exclude_labels.", attrExample(name))
+		default:
+			d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
+				"%s = %s matches nothing, yet leaving %s out means %s, so the rule cannot tell which was meant. "+
+					"List what it should select, or remove %s.",
+				name, d.text(a.Expr.Range()), name, anyOf[name], name)
+		}
 	}
+}
+
+// emptyProtectLabels reports labels = {} in a protect block: it protects
+// nothing, though its author believes it keeps something.
+func (d *decoder) emptyProtectLabels(attrs hcl.Attributes) {
+	a := attrs["labels"]
+	if a == nil {
+		return
+	}
+	if v, diags := a.Expr.Value(nil); diags.HasErrors() || v.IsNull() || !v.CanIterateElements() || v.LengthInt() > 0 {
+		return
+	}
+	d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
+		"labels = {} in a protect block protects nothing. List the labels that mark what to keep, e.g. %s, "+
+			"or remove labels.", attrExample("labels"))
 }
 
 // anyOf says what leaving a selector out means.
@@ -50,7 +72,7 @@ var anyOf = map[string]string{
 func (d *decoder) content(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
 	content, diags := b.Body.Content(schema)
 	d.add(explainSchema(diags)...)
-	return content.Attributes
+	return d.literals(content.Attributes)
 }
 
 // failed reports whether an error was already found in one of the named

@@ -273,6 +273,7 @@ func (d *decoder) policy(filename string, body hcl.Body) *Policy {
 	p := &Policy{Filename: filename, ProtectLatest: true, AgeBasis: BasisSeen}
 	content, diags := body.Content(policySchema)
 	d.add(explainSchema(diags)...)
+	d.literals(content.Attributes)
 
 	if a := content.Attributes["protect_latest"]; a != nil {
 		if v, ok := d.boolean(a); ok {
@@ -383,6 +384,7 @@ func (d *decoder) protect(b *hcl.Block) *Protect {
 	p.Volumes = d.nameGlobs(attrs["volumes"])
 	p.Networks = d.nameGlobs(attrs["networks"])
 	p.Labels = d.labels(attrs["labels"])
+	d.emptyProtectLabels(attrs)
 	if len(p.Images)+len(p.Containers)+len(p.Volumes)+len(p.Networks)+len(p.Labels) == 0 && !d.failedIn(b) {
 		d.warnf(b.DefRange, "Protect block protects nothing",
 			"Give it images, images_regex, containers, volumes, networks or labels, or remove it.")
@@ -419,6 +421,8 @@ func (d *decoder) image(b *hcl.Block, basis Basis) imageInfo {
 			r.OrderBy = Order(v)
 		}
 	}
+	// Empty labels would restrict nothing, with or without dangling.
+	d.emptyLists(attrs, "labels")
 	if r.Dangling {
 		for _, name := range []string{"match", "match_regex", "exclude"} {
 			if a := attrs[name]; a != nil {
@@ -512,7 +516,7 @@ func (d *decoder) container(b *hcl.Block) *ContainerRule {
 	if a := attrs["remove_volumes"]; a != nil {
 		r.RemoveVolumes, _ = d.boolean(a)
 	}
-	d.emptyLists(attrs, "names", "images", "labels")
+	d.emptyLists(attrs, "names", "images", "labels", "exclude_labels")
 	return r
 }
 

@@ -326,3 +326,36 @@ func TestLoadSameNameTwice(t *testing.T) {
 		t.Errorf("diagnostics rendered from a stale source:\n%s", out)
 	}
 }
+
+// What a policy value may be: literals. Escapes are literal text, bare
+// names are fine as map keys, and a minus on a number is left for the
+// attribute's own check ("Negative keep").
+func TestLoadLiteralValues(t *testing.T) {
+	src := `
+protect_latest = false
+image "a" {
+  match  = ["a:*", "b:1.2"]
+  labels = { ci = "$${HOME}", "com.acme/x" = "%%{x}*" }
+  keep   = 0
+}
+container "c" {
+  status         = ["exited"]
+  exclude_labels = { keep = "*" }
+  remove_volumes = true
+}
+`
+	p, diags := policy.NewLoader().Load("p.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("literals refused: %v", diags)
+	}
+	sel := p.Images[0].Labels
+	if len(sel) != 2 || sel[0].Key != "ci" || sel[0].Value.String() != "${HOME}" ||
+		sel[1].Key != "com.acme/x" || sel[1].Value.String() != "%{x}*" {
+		t.Errorf("labels = %v", sel)
+	}
+
+	_, diags = policy.NewLoader().Load("p.hcl", []byte("image \"a\" {\n  match = [\"a:*\"]\n  keep = -1\n}\n"))
+	if len(diags) != 1 || diags[0].Summary != "Negative keep" {
+		t.Errorf("keep = -1: %v", diags)
+	}
+}
