@@ -390,6 +390,8 @@ func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 	var host *errRegistryHost
 	var never *errNeverMatches
 	switch {
+	case errors.As(err, &noTag) && noTag.alt != "":
+		d.errorf(it.rng, &a.Range, "Pattern has no tag", "%s.", upperFirst(err.Error()))
 	case errors.As(err, &noTag):
 		d.errorf(it.rng, &a.Range, "Pattern has no tag",
 			"Image patterns are REPOSITORY:TAG, matched against references as docker image ls shows them. "+
@@ -421,8 +423,8 @@ func (d *decoder) labels(a *hcl.Attribute) []LabelSelector {
 		v, ok := d.eval(a.Expr)
 		if ok {
 			d.errorf(a.Expr.Range(), &a.Range, "Not a map",
-				"%s must be a map of label keys to value globs in braces, e.g. %s = { \"shaper.keep\" = \"true\" } "+
-					"(\"*\" accepts any value); this is %s.", a.Name, a.Name, typeName(v))
+				"%s must be a map of label keys to value globs in braces, e.g. %s "+
+					"(\"*\" accepts any value); this is %s.", a.Name, attrExample(a.Name), typeName(v))
 		}
 		return nil
 	}

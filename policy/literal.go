@@ -171,7 +171,15 @@ func (d *decoder) notLiteral(a *hcl.Attribute, expr hclsyntax.Expression) {
 	what := "an expression"
 	switch e := expr.(type) {
 	case *hclsyntax.BinaryOpExpr:
-		what = "arithmetic or a comparison"
+		switch e.Op {
+		case hclsyntax.OpLogicalAnd, hclsyntax.OpLogicalOr:
+			what = "logic"
+		case hclsyntax.OpEqual, hclsyntax.OpNotEqual, hclsyntax.OpGreaterThan, hclsyntax.OpGreaterThanOrEqual,
+			hclsyntax.OpLessThan, hclsyntax.OpLessThanOrEqual:
+			what = "a comparison"
+		default:
+			what = "arithmetic"
+		}
 	case *hclsyntax.UnaryOpExpr:
 		what = "an operator"
 	case *hclsyntax.ConditionalExpr:

@@ -174,7 +174,7 @@ func TestLoadDiagnostics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 15 {
+	if len(files) < 100 {
 		t.Fatalf("only %d diagnostics cases", len(files))
 	}
 	for _, file := range files {

@@ -97,10 +97,15 @@ func CompileRefGlob(p string) (Matcher, error) {
 	return m, nil
 }
 
-// errNoTag reports a reference pattern without a tag part.
-type errNoTag struct{ pattern string }
+// errNoTag reports a reference pattern without a tag part; alt is the
+// alternative of its braces that has none, when it has braces.
+type errNoTag struct{ pattern, alt string }
 
 func (e *errNoTag) Error() string {
+	if e.alt != "" {
+		return fmt.Sprintf("pattern %q has an alternative without a tag part, %q: each alternative of its "+
+			"braces needs one, or the tag goes after them, e.g. \"{nginx,redis}:*\"", e.pattern, e.alt)
+	}
 	return fmt.Sprintf("pattern %q has no tag part: write REPOSITORY:TAG, e.g. %q for every tag or %q for one",
 		e.pattern, e.pattern+":*", e.pattern+":latest")
 }
@@ -329,7 +334,11 @@ func (s globSeq) split(p string) (refText, error) {
 		}
 	}
 	if colonAtom < 0 {
-		return refText{}, &errNoTag{pattern: p}
+		e := &errNoTag{pattern: p}
+		if src := source(s); src != p && strings.ContainsAny(p, "{") {
+			e.alt = src
+		}
+		return refText{}, e
 	}
 	return newRefText(s.cut(colonAtom, colonAt)), nil
 }
