@@ -155,6 +155,8 @@ func TestRefGlobErrors(t *testing.T) {
 		{"localhost:5000:*", []string{"registry host", `"localhost:5000/**:*"`}},
 		{"registry:5000[/]x:y", []string{"registry host"}},
 		{"registry:5000?x:y", []string{"registry host"}},
+		{"a:aaaa**:1", []string{"registry host"}}, // found by FuzzRefGlob
+		{"registry.example.com**:*", []string{"registry host"}},
 		{"{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}:*", []string{"more than 64 alternatives"}},
 	} {
 		_, err := CompileRefGlob(tt.pattern)

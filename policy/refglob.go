@@ -438,7 +438,7 @@ func (t refText) neverMatches() string {
 // like a registry host, the way docker tells a host from a path component:
 // it is "localhost", or has a '.' or a ':'.
 func (t refText) hostLike() bool {
-	if strings.Contains(t.repoLit, "/") || strings.Contains(t.repo, "**") {
+	if strings.Contains(t.repoLit, "/") {
 		return false
 	}
 	return t.repoPlain && t.repoLit == "localhost" || strings.ContainsAny(t.repoLit, ".:")
