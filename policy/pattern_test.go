@@ -413,3 +413,42 @@ func TestRegexProblems(t *testing.T) {
 		}
 	}
 }
+
+// Matching takes time linear in the pattern and the name: the glob
+// library's backtracking took 48s for "*a*a*a*a*b*" against 255 a's, and
+// more with every star. A pattern is also at most 1024 characters.
+func TestGlobsMatchInLinearTime(t *testing.T) {
+	name := strings.Repeat("a", 255)
+	path := strings.Repeat("a/", 127) + "a"
+	for _, k := range []int{4, 16, 200} {
+		stars := strings.Repeat("*a", k) + "*b*"
+		supers := strings.Repeat("**a", k) + "**b**"
+		for _, c := range []struct {
+			kind    string
+			compile func(string) (Matcher, error)
+			p, s    string
+		}{
+			{"name", CompileNameGlob, stars, name},
+			{"name", CompileNameGlob, supers, path},
+			{"reference", CompileRefGlob, stars + ":*", name + ":1"},
+			{"reference", CompileRefGlob, "x/" + supers + ":*", "x/" + path + ":1"},
+			{"reference", CompileRefGlob, "a:" + stars, "a:" + name[:127]},
+			{"label value", compileLabelValue, stars, name},
+		} {
+			m, err := c.compile(c.p)
+			if err != nil {
+				t.Errorf("%s glob %q: %v", c.kind, c.p, err)
+				continue
+			}
+			if m.Match(c.s) {
+				t.Errorf("%s glob %q matches %q", c.kind, c.p, c.s)
+			}
+		}
+	}
+	long := strings.Repeat("a", 1025) + ":*"
+	for _, compile := range []func(string) (Matcher, error){CompileRefGlob, CompileNameGlob, compileLabelValue, CompileRegex} {
+		if _, err := compile(long); err == nil || !strings.Contains(err.Error(), "1024") {
+			t.Errorf("a pattern of %d characters: %v", len(long), err)
+		}
+	}
+}

@@ -22,10 +22,10 @@ type refGlob struct {
 
 // refAlt is one brace-free alternative of a reference glob.
 type refAlt struct {
-	repo *glob.Pattern // '/' separated, ** across it
+	repo *globFn // '/' separated, ** across it
 	// tag matches the tag, or the digest for a digest pattern; neither
 	// ever contains '/'.
-	tag    *glob.Pattern
+	tag    *globFn
 	digest bool // REPOSITORY@DIGEST
 }
 
@@ -41,7 +41,7 @@ func (m *refGlob) Match(ref string) bool {
 		if a.digest {
 			part = r.digest
 		}
-		if part != "" && a.repo.Match(r.repo) && a.tag.Match(part) {
+		if part != "" && a.repo.match(r.repo) && a.tag.match(part) {
 			return true
 		}
 	}
@@ -196,13 +196,16 @@ func compileRefGlob(p string) (*refGlob, string, error) {
 	if p == "" {
 		return nil, "", errors.New("empty pattern: write REPOSITORY:TAG, e.g. \"nginx:*\"")
 	}
+	if len(p) > maxPatternLen {
+		return nil, p, fmt.Errorf("pattern of %d characters: a pattern is at most %d", len(p), maxPatternLen)
+	}
 	familiar, err := normalizeRefPattern(p)
 	if err != nil {
 		return nil, familiar, err
 	}
 	// Compiling the whole pattern first reports syntax errors with their
 	// offset in what the user wrote.
-	if _, err := compileGlob(familiar, globCompiler); err != nil {
+	if _, err := compileGlob(familiar, true); err != nil {
 		return nil, familiar, err
 	}
 	alts, err := expandGlob(familiar)
@@ -228,11 +231,11 @@ func compileRefGlob(p string) (*refGlob, string, error) {
 		if why := t.neverMatches(); why != "" {
 			return nil, familiar, &errNeverMatches{p, why}
 		}
-		repo, err := compileGlob(t.repo, globCompiler)
+		repo, err := compileValidGlob(t.repo, true)
 		if err != nil {
 			return nil, familiar, err
 		}
-		tag, err := compileGlob(t.tag, glob.Compiler{Separators: []rune{'/'}})
+		tag, err := compileValidGlob(t.tag, true)
 		if err != nil {
 			return nil, familiar, err
 		}
@@ -255,6 +258,7 @@ const (
 type atom struct {
 	kind atomKind
 	text string // atomText: the characters; others: the glob source
+	re   string // atomClass: the class as a regular expression
 }
 
 // globSeq is one brace-free alternative of a glob.
@@ -346,8 +350,8 @@ func (s globSeq) split(p string) (refText, error) {
 // cut splits s around the character at text[j] of atom i.
 func (s globSeq) cut(i, j int) (globSeq, globSeq) {
 	text := s[i].text
-	before := append(append(globSeq(nil), s[:i]...), atom{atomText, text[:j]})
-	after := append(globSeq{{atomText, text[j+1:]}}, s[i+1:]...)
+	before := append(append(globSeq(nil), s[:i]...), atom{kind: atomText, text: text[:j]})
+	after := append(globSeq{{kind: atomText, text: text[j+1:]}}, s[i+1:]...)
 	return before, after
 }
 
@@ -512,17 +516,28 @@ func (x *expander) seq() ([]globSeq, error) {
 			}
 			next = group
 		case syntax.RangeOpen:
-			src := t.src
+			src, re := t.src, "["
 			x.pos++
 			for x.pos < len(x.toks) && x.toks[x.pos].Type != syntax.RangeClose {
-				src += x.toks[x.pos].src
+				tk := x.toks[x.pos]
+				src += tk.src
+				switch tk.Type {
+				case syntax.Not:
+					re += "^"
+				case syntax.RangeBetween:
+					re += "-"
+				default: // RangeLo, RangeHi, or Text: characters
+					for _, c := range tk.Data {
+						re += classChar(c)
+					}
+				}
 				x.pos++
 			}
 			if x.pos < len(x.toks) {
 				src += x.toks[x.pos].src
 				x.pos++
 			}
-			next = []globSeq{{{atomClass, src}}}
+			next = []globSeq{{{kind: atomClass, text: src, re: re + "]"}}}
 		default:
 			next = []globSeq{{x.atom(t)}}
 			x.pos++
@@ -544,11 +559,19 @@ func (x *expander) seq() ([]globSeq, error) {
 func (x *expander) atom(t lexed) atom {
 	switch t.Type {
 	case syntax.Any:
-		return atom{atomAny, "*"}
+		return atom{kind: atomAny, text: "*"}
 	case syntax.Super:
-		return atom{atomSuper, "**"}
+		return atom{kind: atomSuper, text: "**"}
 	case syntax.Single:
-		return atom{atomSingle, "?"}
+		return atom{kind: atomSingle, text: "?"}
 	}
-	return atom{atomText, t.Data}
+	return atom{kind: atomText, text: t.Data}
+}
+
+// classChar writes c for a regular expression's character class.
+func classChar(c rune) string {
+	if strings.ContainsRune(`\]-^[`, c) {
+		return `\` + string(c)
+	}
+	return string(c)
 }
