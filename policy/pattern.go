@@ -220,6 +220,10 @@ func CompileRegex(p string) (Matcher, error) {
 	if len(p) > maxPatternLen {
 		return nil, fmt.Errorf("invalid regular expression of %d characters: a pattern is at most %d", len(p), maxPatternLen)
 	}
+	if re, err := syntax.Parse(p, syntax.Perl); err == nil && regexSize(re) > maxRegexSize {
+		return nil, fmt.Errorf("invalid regular expression %q: too large once its repetitions are expanded "+
+			"(at most %d parts; compiling it would take long): write a shorter one", p, maxRegexSize)
+	}
 	// Compiling p alone first both quotes the user's text in errors and
 	// makes sure p cannot close the group it is wrapped in ("a)|(b").
 	_, err := regexp.Compile(p)

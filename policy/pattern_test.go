@@ -272,7 +272,7 @@ func TestRegex(t *testing.T) {
 			t.Errorf("String() = %q, want %q", m.String(), tt.pattern)
 		}
 	}
-	for _, p := range []string{"(abc", "a**", `\p{Nope}`, "x)|(y"} {
+	for _, p := range []string{"(abc", "a**", `\p{Nope}`, "x)|(y", `[a-z]{1000}` + strings.Repeat(`(x|y){1000}`, 10)} {
 		_, err := CompileRegex(p)
 		if err == nil {
 			t.Errorf("CompileRegex(%q) succeeded, want an error", p)

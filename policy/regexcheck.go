@@ -65,3 +65,25 @@ func mustContain(re *syntax.Regexp, c rune) bool {
 	}
 	return false
 }
+
+// maxRegexSize bounds how large a regex may grow once its repetitions are
+// expanded, in syntax tree nodes: "(x|y){1000}" is 1000 copies of its
+// group, and ten of those in a short regex took 170 ms to compile.
+const maxRegexSize = 5000
+
+// regexSize estimates the size of re with its repetitions expanded,
+// stopping early once it is over maxRegexSize.
+func regexSize(re *syntax.Regexp) int {
+	n := 1
+	for _, sub := range re.Sub {
+		n += regexSize(sub)
+		if n > maxRegexSize {
+			return n
+		}
+	}
+	if re.Op == syntax.OpRepeat {
+		times := max(re.Min, re.Max)
+		n = 1 + (n-1)*max(times, 1)
+	}
+	return n
+}
