@@ -109,11 +109,11 @@ func (d *decoder) failedAt(rng hcl.Range) bool {
 
 // Values.
 
-// eval evaluates an expression without variables or functions. ok is false
-// when it failed (and was reported) or is null, which means "not set".
+// eval evaluates a literal (literals checks every value first). ok is
+// false when it failed, which a literal does not.
 func (d *decoder) eval(expr hcl.Expression) (v cty.Value, ok bool) {
 	v, diags := expr.Value(nil)
-	d.add(d.explainEval(diags)...)
+	d.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return cty.NilVal, false
 	}
@@ -432,9 +432,9 @@ func (d *decoder) labels(a *hcl.Attribute) []LabelSelector {
 	seen := map[string]hcl.Range{}
 	for _, kv := range pairs {
 		k, kdiags := kv.Key.Value(nil)
-		d.add(d.explainEval(kdiags)...)
+		d.add(kdiags...)
 		v, vdiags := kv.Value.Value(nil)
-		d.add(d.explainEval(vdiags)...)
+		d.add(vdiags...)
 		if kdiags.HasErrors() || vdiags.HasErrors() {
 			continue
 		}
