@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -28,11 +29,33 @@ func (d *decoder) emptyLists(attrs hcl.Attributes, names ...string) {
 		if diags.HasErrors() || v.IsNull() || !v.CanIterateElements() || v.LengthInt() > 0 {
 			continue
 		}
-		d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
-			"%s = %s matches nothing, yet leaving %s out means %s, so the rule cannot tell which was meant. "+
-				"List what it should select, or remove %s.",
-			name, d.text(a.Expr.Range()), name, anyOf[name], name)
+		switch name {
+		case "exclude_labels":
+			d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
+				"exclude_labels = {} excludes nothing, the same as leaving it out, so it looks like a mistake. "+
+					"List the labels of the containers to keep, e.g. %s, or remove exclude_labels.", attrExample(name))
+		default:
+			d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
+				"%s = %s matches nothing, yet leaving %s out means %s, so the rule cannot tell which was meant. "+
+					"List what it should select, or remove %s.",
+				name, d.text(a.Expr.Range()), name, anyOf[name], name)
+		}
 	}
+}
+
+// emptyProtectLabels reports labels = {} in a protect block: it protects
+// nothing, though its author believes it keeps something.
+func (d *decoder) emptyProtectLabels(attrs hcl.Attributes) {
+	a := attrs["labels"]
+	if a == nil {
+		return
+	}
+	if v, diags := a.Expr.Value(nil); diags.HasErrors() || v.IsNull() || !v.CanIterateElements() || v.LengthInt() > 0 {
+		return
+	}
+	d.errorf(a.Expr.Range(), &a.Range, "Empty selector",
+		"labels = {} in a protect block protects nothing. List the labels that mark what to keep, e.g. %s, "+
+			"or remove labels.", attrExample("labels"))
 }
 
 // anyOf says what leaving a selector out means.
@@ -49,7 +72,7 @@ var anyOf = map[string]string{
 func (d *decoder) content(b *hcl.Block, schema *hcl.BodySchema) hcl.Attributes {
 	content, diags := b.Body.Content(schema)
 	d.add(explainSchema(diags)...)
-	return content.Attributes
+	return d.literals(content.Attributes)
 }
 
 // failed reports whether an error was already found in one of the named
@@ -72,8 +95,11 @@ func (d *decoder) failedIn(b *hcl.Block) bool {
 	return d.failedAt(rng)
 }
 
+// failedAt reports whether an error of the block being decoded overlaps
+// rng. Only the block's own diagnostics are looked at: over every
+// diagnostic so far, a file of many broken blocks took quadratic time.
 func (d *decoder) failedAt(rng hcl.Range) bool {
-	for _, diag := range d.diags {
+	for _, diag := range d.diags[d.blockStart:] {
 		if diag.Severity == hcl.DiagError && diag.Subject != nil && rng.Overlaps(*diag.Subject) {
 			return true
 		}
@@ -83,11 +109,11 @@ func (d *decoder) failedAt(rng hcl.Range) bool {
 
 // Values.
 
-// eval evaluates an expression without variables or functions. ok is false
-// when it failed (and was reported) or is null, which means "not set".
+// eval evaluates a literal (literals checks every value first). ok is
+// false when it failed, which a literal does not.
 func (d *decoder) eval(expr hcl.Expression) (v cty.Value, ok bool) {
 	v, diags := expr.Value(nil)
-	d.add(d.explainEval(diags)...)
+	d.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return cty.NilVal, false
 	}
@@ -268,14 +294,27 @@ func (ps *patterns) add(m Matcher, it item) {
 	ps.items = append(ps.items, it)
 }
 
-func (d *decoder) refGlobs(a *hcl.Attribute) []Matcher { return d.refPatterns(a).ms }
+// Where digest patterns may stand: protect blocks and container rules
+// match digest references, image rules decide per tag.
+const (
+	tagsOnly    = false
+	withDigests = true
+)
 
-func (d *decoder) refPatterns(a *hcl.Attribute) patterns {
+func (d *decoder) refGlobs(a *hcl.Attribute, digests bool) []Matcher {
+	return d.refPatterns(a, digests).ms
+}
+
+func (d *decoder) refPatterns(a *hcl.Attribute, digests bool) patterns {
 	var ps patterns
 	for _, it := range d.items(a) {
 		m, familiar, err := compileRefGlob(it.val)
 		if err != nil {
 			d.patternError(it, a, err)
+			continue
+		}
+		if !digests && m.hasDigest() {
+			d.digestInRule(it, a)
 			continue
 		}
 		if familiar != it.val {
@@ -301,9 +340,11 @@ func (d *decoder) nameGlobs(a *hcl.Attribute) []Matcher {
 	return ms
 }
 
-func (d *decoder) regexes(a *hcl.Attribute) []Matcher { return d.regexPatterns(a).ms }
+func (d *decoder) regexes(a *hcl.Attribute, digests bool) []Matcher {
+	return d.regexPatterns(a, digests).ms
+}
 
-func (d *decoder) regexPatterns(a *hcl.Attribute) patterns {
+func (d *decoder) regexPatterns(a *hcl.Attribute, digests bool) patterns {
 	var ps patterns
 	for _, it := range d.items(a) {
 		m, err := CompileRegex(it.val)
@@ -313,21 +354,56 @@ func (d *decoder) regexPatterns(a *hcl.Attribute) patterns {
 					"in HCL strings a backslash is written \\\\.", upperFirst(err.Error()))
 			continue
 		}
+		if familiar, ok := hubRegex(it.val); ok {
+			hint := "write the familiar form you mean, e.g. \"nginx:.*\" for an official image or \"acme/.*\" for one organisation"
+			if familiar != "" && strings.IndexByte("abcdefghijklmnopqrstuvwxyz0123456789", familiar[0]) >= 0 {
+				hint = fmt.Sprintf("write %q", familiar)
+			}
+			d.errorf(it.rng, &a.Range, "Regex can never match",
+				"%q starts with a Docker Hub prefix, but references are matched as docker image ls shows them, "+
+					"without docker.io/ (and official images without library/): \"nginx:1.27\", "+
+					"\"acme/app:v1\". Regexes are not rewritten; %s.", it.val, hint)
+			continue
+		}
+		if !digests && regexNeedsAt(it.val) {
+			d.digestInRule(it, a)
+			continue
+		}
 		ps.add(m, it)
 	}
 	return ps
 }
 
+// digestInRule reports a digest pattern in an image rule, which decides
+// per tag: it could never claim one.
+func (d *decoder) digestInRule(it item, a *hcl.Attribute) {
+	d.errorf(it.rng, &a.Range, "Digest pattern in an image rule",
+		"%q matches digest references (REPOSITORY@DIGEST), and image rules decide per tag, so it can never "+
+			"claim one. To keep the images pulled by digest, list it in a protect block's images; to remove "+
+			"untagged images, digests or not, use an image rule with dangling = true.", it.val)
+}
+
 func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 	var noTag *errNoTag
 	var broad *errBroadHub
+	var globstar *errTagGlobstar
+	var host *errRegistryHost
+	var never *errNeverMatches
 	switch {
+	case errors.As(err, &noTag) && noTag.alt != "":
+		d.errorf(it.rng, &a.Range, "Pattern has no tag", "%s.", upperFirst(err.Error()))
 	case errors.As(err, &noTag):
 		d.errorf(it.rng, &a.Range, "Pattern has no tag",
 			"Image patterns are REPOSITORY:TAG, matched against references as docker image ls shows them. "+
 				"Write %q for every tag, or %q for one.%s", it.val+":*", it.val+":latest", regexHint(it.val, a.Name))
 	case errors.As(err, &broad):
 		d.errorf(it.rng, &a.Range, "Ambiguous Docker Hub pattern", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &globstar):
+		d.errorf(it.rng, &a.Range, "** in a tag", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &host):
+		d.errorf(it.rng, &a.Range, "Ambiguous registry pattern", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &never):
+		d.errorf(it.rng, &a.Range, "Pattern can never match", "%s.", upperFirst(err.Error()))
 	case it.val == "":
 		d.errorf(it.rng, &a.Range, "Empty pattern", "%s.", upperFirst(err.Error()))
 	default:
@@ -347,8 +423,8 @@ func (d *decoder) labels(a *hcl.Attribute) []LabelSelector {
 		v, ok := d.eval(a.Expr)
 		if ok {
 			d.errorf(a.Expr.Range(), &a.Range, "Not a map",
-				"%s must be a map of label keys to value globs in braces, e.g. %s = { \"shaper.keep\" = \"true\" } "+
-					"(\"*\" accepts any value); this is %s.", a.Name, a.Name, typeName(v))
+				"%s must be a map of label keys to value globs in braces, e.g. %s "+
+					"(\"*\" accepts any value); this is %s.", a.Name, attrExample(a.Name), typeName(v))
 		}
 		return nil
 	}
@@ -356,9 +432,9 @@ func (d *decoder) labels(a *hcl.Attribute) []LabelSelector {
 	seen := map[string]hcl.Range{}
 	for _, kv := range pairs {
 		k, kdiags := kv.Key.Value(nil)
-		d.add(d.explainEval(kdiags)...)
+		d.add(kdiags...)
 		v, vdiags := kv.Value.Value(nil)
-		d.add(d.explainEval(vdiags)...)
+		d.add(vdiags...)
 		if kdiags.HasErrors() || vdiags.HasErrors() {
 			continue
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -38,41 +37,6 @@ func (d *decoder) warnf(subject hcl.Range, summary, format string, args ...any) 
 
 // text returns the source text of rng.
 func (d *decoder) text(rng hcl.Range) string { return string(rng.SliceBytes(d.src)) }
-
-// explainEval rewrites HCL's evaluation errors for a language without
-// variables or functions, so they say what to write instead.
-func (d *decoder) explainEval(diags hcl.Diagnostics) hcl.Diagnostics {
-	for _, diag := range diags {
-		if diag.Subject == nil {
-			continue
-		}
-		switch diag.Summary {
-		case "Variables not allowed":
-			name := d.text(*diag.Subject)
-			diag.Summary = "Unquoted string"
-			diag.Detail = fmt.Sprintf("A policy is plain data: it has no variables. "+
-				"If %s is a value, write it in quotes: %q.", name, name)
-			if start := diag.Subject.Start.Byte; start >= 2 && string(d.src[start-2:start]) == "${" {
-				diag.Summary = "Variables not allowed"
-				diag.Detail = "A policy is plain data: strings cannot interpolate ${…}. " +
-					"Write the value itself, or $${ for a literal ${."
-			}
-		case "Ambiguous attribute key":
-			key := d.text(*diag.Subject)
-			diag.Summary = "Unquoted label key"
-			diag.Detail = fmt.Sprintf("Quote label keys that contain dots: %q = …", key)
-		case "Function calls not allowed":
-			name := "functions"
-			if call, ok := diag.Expression.(*hclsyntax.FunctionCallExpr); ok {
-				name = call.Name + "()"
-			}
-			diag.Detail = fmt.Sprintf("A policy is plain data: %s and other functions are not available. "+
-				"Write the value itself.", name)
-			diag.EvalContext = nil
-		}
-	}
-	return diags
-}
 
 // explainSchema makes HCL's structural errors speak about policies.
 func explainSchema(diags hcl.Diagnostics) hcl.Diagnostics {

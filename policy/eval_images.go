@@ -36,8 +36,12 @@ func (r *ImageRule) selectsTag(ref string, img *Image) bool {
 	return labelsMatch(r.Labels, img.Labels) && !anyMatch(r.Exclude, ref)
 }
 
+// selectsUntagged says whether a dangling rule claims an untagged image.
+// An untagged image that other images are built on is not dangling: it is
+// their parent, which docker keeps as long as they exist; no dangling rule
+// claims it, nor counts it towards keep.
 func (r *ImageRule) selectsUntagged(img *Image) bool {
-	return r.Dangling && labelsMatch(r.Labels, img.Labels)
+	return r.Dangling && !img.HasChildren && labelsMatch(r.Labels, img.Labels)
 }
 
 // expiresByConditions reports whether claimed tags expire by keep and age.

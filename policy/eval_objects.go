@@ -57,7 +57,8 @@ func (r *ContainerRule) selects(c *Container, imageRefs []string) bool {
 }
 
 // containerImageRefs lists the references a container's image is known by:
-// the reference it was created from and the image's current tags.
+// the reference it was created from, the image's current tags and its
+// digest references.
 func (e *evaluator) containerImageRefs(c *Container) []string {
 	var refs []string
 	if c.Image != "" && !IsImageID(c.Image) {
@@ -65,6 +66,7 @@ func (e *evaluator) containerImageRefs(c *Container) []string {
 	}
 	if img := e.imagesByID[c.ImageID]; img != nil {
 		refs = append(refs, img.Tags...)
+		refs = append(refs, img.Digests...)
 	}
 	return refs
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
@@ -25,14 +26,13 @@ func NewLoader() *Loader { return &Loader{parser: hclparse.NewParser()} }
 // Files returns the sources parsed so far, for hcl.NewDiagnosticTextWriter.
 func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
 
-// LoadFile reads and loads the policy at path.
+// LoadFile reads and loads the policy at path. It reads regular files
+// only, and at most MaxPolicySize bytes of them: a directory, a device, a
+// FIFO or a socket is refused before it is opened, so nothing blocks.
 func (l *Loader) LoadFile(path string) (*Policy, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readPolicyFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
+		l.forget(path)
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read policy file",
@@ -42,24 +42,113 @@ func (l *Loader) LoadFile(path string) (*Policy, hcl.Diagnostics) {
 	return l.Load(path, src)
 }
 
+// readPolicyFile reads a regular file of at most MaxPolicySize bytes.
+func readPolicyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if err := regular(fi); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlocking, 0)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	// The file may have been replaced since the Stat.
+	if fi, err = f.Stat(); err != nil {
+		return nil, unwrapPathError(err)
+	} else if err := regular(fi); err != nil {
+		return nil, err
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxPolicySize+1))
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if len(src) > MaxPolicySize {
+		return nil, fmt.Errorf("it is larger than 1 MiB (%d bytes), the most a policy may be; "+
+			"a policy is a short list of rules: check that this is the right file", MaxPolicySize)
+	}
+	return src, nil
+}
+
+// regular returns an error saying what fi is unless it is a regular file.
+func regular(fi fs.FileInfo) error {
+	var what string
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	default:
+		what = "not a regular file"
+		return fmt.Errorf("it is %s: a policy is a regular file", what)
+	}
+	return fmt.Errorf("it is %s, not a regular file: name the policy file itself", what)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// forget drops the source the Loader renders filename's diagnostics from,
+// so a file that can no longer be read is not shown from a stale copy.
+func (l *Loader) forget(filename string) {
+	l.parser.AddFile(filename, &hcl.File{})
+}
+
 // Load parses and validates src, naming it filename in diagnostics. The
 // policy is nil whenever diags has an error; warnings are both in diags and
-// in Policy.Warnings.
+// in Policy.Warnings. At most 20 errors and 20 warnings are returned, each
+// kind followed by one diagnostic that says how many more there were.
+//
+// Before parsing, Load refuses a source larger than MaxPolicySize, one
+// that is not UTF-8 text, and one that nests deeper than MaxNesting, each
+// with one diagnostic.
 //
 // Loading the same filename again replaces the source the Loader renders
 // diagnostics from, so one Loader can follow a file that changes.
 func (l *Loader) Load(filename string, src []byte) (*Policy, hcl.Diagnostics) {
+	for _, check := range []func(string, []byte) hcl.Diagnostics{checkSize, checkText} {
+		if diags := check(filename, src); diags.HasErrors() {
+			// Not text, or too much of it to render: no snippets.
+			l.forget(filename)
+			return nil, diags
+		}
+	}
+	if diags := checkNesting(filename, src); diags.HasErrors() {
+		// Show the line unless it is a wall of brackets.
+		if lineLength(src, diags[0].Subject.Start.Byte) <= 1024 {
+			l.parser.AddFile(filename, &hcl.File{Bytes: src})
+		} else {
+			l.forget(filename)
+		}
+		return nil, diags
+	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if file != nil {
 		l.parser.AddFile(filename, file)
 	}
 	if diags.HasErrors() {
-		return nil, diags
+		sortDiagnostics(diags)
+		return nil, capDiagnostics(diags)
 	}
 	d := &decoder{src: src}
 	p := d.policy(filename, file.Body)
 	diags = append(diags, d.diags...)
 	sortDiagnostics(diags)
+	diags = capDiagnostics(diags)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -163,6 +252,8 @@ var listExamples = map[string]string{
 type decoder struct {
 	src   []byte
 	diags hcl.Diagnostics
+	// blockStart is where the diagnostics of the block being decoded start.
+	blockStart int
 }
 
 // item is one string of a list with where it was written.
@@ -182,6 +273,7 @@ func (d *decoder) policy(filename string, body hcl.Body) *Policy {
 	p := &Policy{Filename: filename, ProtectLatest: true, AgeBasis: BasisSeen}
 	content, diags := body.Content(policySchema)
 	d.add(explainSchema(diags)...)
+	d.literals(content.Attributes)
 
 	if a := content.Attributes["protect_latest"]; a != nil {
 		if v, ok := d.boolean(a); ok {
@@ -198,6 +290,7 @@ func (d *decoder) policy(filename string, body hcl.Body) *Policy {
 	var images []imageInfo
 	var buildCache *hcl.Block
 	for _, b := range content.Blocks {
+		d.blockStart = len(d.diags)
 		if b.Type == blockBuildCache {
 			if buildCache != nil {
 				d.errorf(b.DefRange, nil, "Duplicate build_cache block",
@@ -260,13 +353,21 @@ func (d *decoder) checkCatchAll(images []imageInfo) {
 			continue
 		}
 		var shadowed []string
+		n := 0
 		for _, later := range images[i+1:] {
-			if later.selects {
+			if !later.selects {
+				continue
+			}
+			if n++; n <= 3 {
 				shadowed = append(shadowed, fmt.Sprintf("image %q (%s)", later.rule.Label, pos(later.rule.DeclRange)))
 			}
 		}
-		if len(shadowed) == 0 {
+		if n == 0 {
 			continue
+		}
+		if n > 3 {
+			// Named one by one, thousands of rules made a warning of megabytes.
+			shadowed = append(shadowed, fmt.Sprintf("%d more image rules", n-3))
 		}
 		d.warnf(info.catchAll.rng, "Catch-all image rule is not last",
 			"image %q matches every tag with %q, and the first matching rule claims a tag, so %s can never claim one. "+
@@ -278,11 +379,12 @@ func (d *decoder) checkCatchAll(images []imageInfo) {
 func (d *decoder) protect(b *hcl.Block) *Protect {
 	p := &Protect{Label: b.Labels[0], DeclRange: b.DefRange}
 	attrs := d.content(b, protectSchema)
-	p.Images = append(d.refGlobs(attrs["images"]), d.regexes(attrs["images_regex"])...)
+	p.Images = append(d.refGlobs(attrs["images"], withDigests), d.regexes(attrs["images_regex"], withDigests)...)
 	p.Containers = d.nameGlobs(attrs["containers"])
 	p.Volumes = d.nameGlobs(attrs["volumes"])
 	p.Networks = d.nameGlobs(attrs["networks"])
 	p.Labels = d.labels(attrs["labels"])
+	d.emptyProtectLabels(attrs)
 	if len(p.Images)+len(p.Containers)+len(p.Volumes)+len(p.Networks)+len(p.Labels) == 0 && !d.failedIn(b) {
 		d.warnf(b.DefRange, "Protect block protects nothing",
 			"Give it images, images_regex, containers, volumes, networks or labels, or remove it.")
@@ -295,10 +397,10 @@ func (d *decoder) image(b *hcl.Block, basis Basis) imageInfo {
 	attrs := d.content(b, imageSchema)
 	info := imageInfo{rule: r}
 
-	match := d.refPatterns(attrs["match"])
-	regexes := d.regexPatterns(attrs["match_regex"])
+	match := d.refPatterns(attrs["match"], tagsOnly)
+	regexes := d.regexPatterns(attrs["match_regex"], tagsOnly)
 	r.Match = append(append([]Matcher(nil), match.ms...), regexes.ms...)
-	r.Exclude = d.refGlobs(attrs["exclude"])
+	r.Exclude = d.refGlobs(attrs["exclude"], tagsOnly)
 	r.Labels = d.labels(attrs["labels"])
 	if a := attrs["dangling"]; a != nil {
 		r.Dangling, _ = d.boolean(a)
@@ -319,6 +421,8 @@ func (d *decoder) image(b *hcl.Block, basis Basis) imageInfo {
 			r.OrderBy = Order(v)
 		}
 	}
+	// Empty labels would restrict nothing, with or without dangling.
+	d.emptyLists(attrs, "labels")
 	if r.Dangling {
 		for _, name := range []string{"match", "match_regex", "exclude"} {
 			if a := attrs[name]; a != nil {
@@ -405,14 +509,14 @@ func (d *decoder) container(b *hcl.Block) *ContainerRule {
 		}
 	}
 	r.Names = d.nameGlobs(attrs["names"])
-	r.Images = d.refGlobs(attrs["images"])
+	r.Images = d.refGlobs(attrs["images"], withDigests)
 	r.Labels = d.labels(attrs["labels"])
 	r.ExcludeLabels = d.labels(attrs["exclude_labels"])
 	r.OlderThan = d.duration(attrs["older_than"])
 	if a := attrs["remove_volumes"]; a != nil {
 		r.RemoveVolumes, _ = d.boolean(a)
 	}
-	d.emptyLists(attrs, "names", "images", "labels")
+	d.emptyLists(attrs, "names", "images", "labels", "exclude_labels")
 	return r
 }
 

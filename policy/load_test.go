@@ -176,7 +176,7 @@ func TestLoadDiagnostics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 15 {
+	if len(files) < 100 {
 		t.Fatalf("only %d diagnostics cases", len(files))
 	}
 	for _, file := range files {
@@ -190,7 +190,7 @@ func TestLoadDiagnostics(t *testing.T) {
 			p, diags := l.Load(filepath.Base(file), src)
 			checkLoadInvariants(t, p, diags)
 
-			got := render(l, diags)
+			got := renderLocated(l, diags)
 			if p == nil {
 				got += "policy: not loaded\n"
 			} else {
@@ -257,6 +257,22 @@ func checkLoadInvariants(t *testing.T, p *policy.Policy, diags hcl.Diagnostics) 
 	}
 }
 
+// renderLocated renders diagnostics as users see them, each preceded by the
+// exact range of its subject (file:line,column-column, as hcl.Range prints
+// it), so a golden records where every diagnostic points, not only its line.
+func renderLocated(l *policy.Loader, diags hcl.Diagnostics) string {
+	var buf bytes.Buffer
+	for _, d := range diags {
+		if d.Subject != nil {
+			fmt.Fprintf(&buf, "@ %s\n", d.Subject)
+		} else {
+			buf.WriteString("@ (no range)\n")
+		}
+		buf.WriteString(render(l, hcl.Diagnostics{d}))
+	}
+	return buf.String()
+}
+
 func render(l *policy.Loader, diags hcl.Diagnostics) string {
 	var buf bytes.Buffer
 	if err := hcl.NewDiagnosticTextWriter(&buf, l.Files(), 0, false).WriteDiagnostics(diags); err != nil {
@@ -313,5 +329,38 @@ func TestLoadSameNameTwice(t *testing.T) {
 	}
 	if out := render(l, diags); !strings.Contains(out, `2:   match = ["a"]`) {
 		t.Errorf("diagnostics rendered from a stale source:\n%s", out)
+	}
+}
+
+// What a policy value may be: literals. Escapes are literal text, bare
+// names are fine as map keys, and a minus on a number is left for the
+// attribute's own check ("Negative keep").
+func TestLoadLiteralValues(t *testing.T) {
+	src := `
+protect_latest = false
+image "a" {
+  match  = ["a:*", "b:1.2"]
+  labels = { ci = "$${HOME}", "com.acme/x" = "%%{x}*" }
+  keep   = 0
+}
+container "c" {
+  status         = ["exited"]
+  exclude_labels = { keep = "*" }
+  remove_volumes = true
+}
+`
+	p, diags := policy.NewLoader().Load("p.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("literals refused: %v", diags)
+	}
+	sel := p.Images[0].Labels
+	if len(sel) != 2 || sel[0].Key != "ci" || sel[0].Value.String() != "${HOME}" ||
+		sel[1].Key != "com.acme/x" || sel[1].Value.String() != "%{x}*" {
+		t.Errorf("labels = %v", sel)
+	}
+
+	_, diags = policy.NewLoader().Load("p.hcl", []byte("image \"a\" {\n  match = [\"a:*\"]\n  keep = -1\n}\n"))
+	if len(diags) != 1 || diags[0].Summary != "Negative keep" {
+		t.Errorf("keep = -1: %v", diags)
 	}
 }

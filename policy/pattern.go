@@ -10,24 +10,45 @@ import (
 	"github.com/gobwas/glob"
 )
 
-// globCompiler compiles every glob of a policy: `*` and `?` stop at `/`,
-// `**` crosses it, and a whole-segment `**/` also matches no segment at all,
-// as in shells and .gitignore, so "**/app:*" matches "app:1" as well as
-// "ghcr.io/acme/app:1".
+// globCompiler checks the syntax of every glob of a policy: `*` and `?`
+// stop at `/`, `**` crosses it, and a whole-segment `**/` also matches no
+// segment at all, as in shells and .gitignore, so "**/app:*" matches
+// "app:1" as well as "ghcr.io/acme/app:1". Globs are matched as RE2
+// regular expressions (globRegexp), in time linear in the pattern and the
+// name: the glob library's own matcher backtracks, and "*a*a*a*a*b*" took
+// 48s to fail against a name of 255 characters.
 var globCompiler = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
+
+// maxPatternLen bounds every pattern of a policy, glob or regex: a
+// reference is shorter, and matching costs its length for every name.
+const maxPatternLen = 1024
 
 // globMatcher is a compiled glob that prints as the user wrote it.
 type globMatcher struct {
 	src string
-	g   *glob.Pattern
-	ref bool // match against the familiar form of the input
+	g   *globFn
 }
 
-func (m *globMatcher) Match(s string) bool {
-	if m.ref {
-		s = NormalizeRef(s)
+func (m *globMatcher) Match(s string) bool { return m.g.match(s) }
+
+// globFn matches one compiled glob: a literal, a literal followed by one *,
+// or else a regular expression.
+type globFn struct {
+	exact, prefix string
+	star          bool // prefix then any characters ('/' excepted with segments)
+	segments      bool
+	re            *regexp.Regexp
+}
+
+func (g *globFn) match(s string) bool {
+	switch {
+	case g.re != nil:
+		return g.re.MatchString(s)
+	case g.star:
+		rest, ok := strings.CutPrefix(s, g.prefix)
+		return ok && !(g.segments && strings.Contains(rest, "/"))
 	}
-	return m.g.Match(s)
+	return s == g.exact
 }
 
 func (m *globMatcher) String() string { return m.src }
@@ -48,56 +69,13 @@ type anyValue struct{}
 func (anyValue) Match(string) bool { return true }
 func (anyValue) String() string    { return "*" }
 
-// CompileRefGlob compiles a REPOSITORY:TAG glob, matched against familiar
-// references as docker image ls shows them ("nginx:1.27",
-// "ghcr.io/acme/api:pr-12", "localhost:5000/app:dev"). The pattern must
-// have a tag part: a ':' after its last '/'. A pattern written with a
-// docker.io/ prefix is matched in its familiar form ("docker.io/library/
-// nginx:*" as "nginx:*"); String still returns it as written.
-func CompileRefGlob(p string) (Matcher, error) {
-	m, _, err := compileRefGlob(p)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// errNoTag reports a reference pattern without a tag part.
-type errNoTag struct{ pattern string }
-
-func (e *errNoTag) Error() string {
-	return fmt.Sprintf("pattern %q has no tag part: write REPOSITORY:TAG, e.g. %q for every tag or %q for one",
-		e.pattern, e.pattern+":*", e.pattern+":latest")
-}
-
-// compileRefGlob compiles a reference glob and also returns the familiar
-// pattern it matches with, which differs from p when p was normalised.
-func compileRefGlob(p string) (*globMatcher, string, error) {
-	if p == "" {
-		return nil, "", errors.New("empty pattern: write REPOSITORY:TAG, e.g. \"nginx:*\"")
-	}
-	familiar, err := normalizeRefPattern(p)
-	if err != nil {
-		return nil, familiar, err
-	}
-	last := familiar[strings.LastIndexByte(familiar, '/')+1:]
-	if !strings.Contains(last, ":") {
-		return nil, familiar, &errNoTag{pattern: p}
-	}
-	g, err := compileGlob(familiar, globCompiler)
-	if err != nil {
-		return nil, familiar, err
-	}
-	return &globMatcher{src: p, g: g, ref: true}, familiar, nil
-}
-
 // CompileNameGlob compiles a container, volume or network name glob; it
 // follows the same rules as reference globs, without the tag part.
 func CompileNameGlob(p string) (Matcher, error) {
 	if p == "" {
 		return nil, errors.New("empty pattern: write a name or a glob such as \"ci-*\"")
 	}
-	g, err := compileGlob(p, globCompiler)
+	g, err := compileGlob(p, true)
 	if err != nil {
 		return nil, err
 	}
@@ -111,28 +89,141 @@ func compileLabelValue(p string) (Matcher, error) {
 	if p == "*" {
 		return anyValue{}, nil
 	}
-	g, err := compileGlob(p, glob.Compiler{})
+	g, err := compileGlob(p, false)
 	if err != nil {
 		return nil, err
 	}
 	return &globMatcher{src: p, g: g}, nil
 }
 
-func compileGlob(p string, c glob.Compiler) (*glob.Pattern, error) {
-	g, err := c.Compile(p)
-	if err != nil {
+// compileGlob compiles glob p. With segments, '/' separates path segments
+// as globCompiler says; without, it is an ordinary character. The glob
+// library checks the syntax first, for its error messages.
+func compileGlob(p string, segments bool) (*globFn, error) {
+	if len(p) > maxPatternLen {
+		return nil, fmt.Errorf("pattern of %d characters: a pattern is at most %d", len(p), maxPatternLen)
+	}
+	c := glob.Compiler{}
+	if segments {
+		c = globCompiler
+	}
+	if _, err := c.Compile(p); err != nil {
 		var se *glob.SyntaxError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("invalid glob %q: %s at offset %d", p, se.Reason, se.Offset)
 		}
 		return nil, fmt.Errorf("invalid glob %q: %v", p, err)
 	}
-	return g, nil
+	return compileValidGlob(p, segments)
+}
+
+// compileValidGlob compiles a glob whose syntax is known to be valid, to
+// a literal, a literal and one trailing *, or an anchored regular
+// expression.
+func compileValidGlob(p string, segments bool) (*globFn, error) {
+	alts, err := expandGlob(p)
+	if err != nil {
+		return nil, fmt.Errorf("invalid glob %q: %v", p, err)
+	}
+	if len(alts) == 1 {
+		seq := alts[0]
+		switch n := len(seq); {
+		case n == 0:
+			return &globFn{}, nil
+		case n == 1 && seq[0].kind == atomText:
+			return &globFn{exact: seq[0].text}, nil
+		case n == 1 && seq[0].kind == atomAny:
+			return &globFn{star: true, segments: segments}, nil
+		case n == 2 && seq[0].kind == atomText && seq[1].kind == atomAny:
+			return &globFn{prefix: seq[0].text, star: true, segments: segments}, nil
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`^(?s:`)
+	for i, alt := range alts {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(globRegexp(alt, segments))
+	}
+	b.WriteString(`)$`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, fmt.Errorf("invalid glob %q: %v", p, err)
+	}
+	return &globFn{re: re}, nil
+}
+
+// globRegexp translates a brace-free glob into a regular expression:
+// * is [^/]* (.* without segments), ? is [^/] (.), ** is .*, a run of
+// stars with a ** in it is one **, and a ** that is a whole segment and
+// followed by '/' is (?:.*/)?, which also matches no segment at all.
+func globRegexp(seq globSeq, segments bool) string {
+	var b strings.Builder
+	skipSlash := false
+	for i := 0; i < len(seq); i++ {
+		a := seq[i]
+		switch a.kind {
+		case atomText:
+			text := a.text
+			if skipSlash {
+				text, skipSlash = text[1:], false
+			}
+			b.WriteString(regexp.QuoteMeta(text))
+		case atomSingle:
+			b.WriteString(map[bool]string{true: `[^/]`, false: `.`}[segments])
+		case atomClass:
+			b.WriteString(a.re)
+		case atomAny, atomSuper:
+			super := a.kind == atomSuper
+			for i+1 < len(seq) && (seq[i+1].kind == atomAny || seq[i+1].kind == atomSuper) {
+				i++
+				super = super || seq[i].kind == atomSuper
+			}
+			switch {
+			case !super && segments:
+				b.WriteString(`[^/]*`)
+			case super && segments && segmentStart(seq, i-runLen(seq, i)) && i+1 < len(seq) &&
+				seq[i+1].kind == atomText && strings.HasPrefix(seq[i+1].text, "/"):
+				b.WriteString(`(?:.*/)?`)
+				skipSlash = true
+				if seq[i+1].text == "/" {
+					i++
+					skipSlash = false
+				}
+			default:
+				b.WriteString(`.*`)
+			}
+		}
+	}
+	return b.String()
+}
+
+// runLen is how many atoms before seq[i] belong to the run of stars that
+// ends at i.
+func runLen(seq globSeq, i int) int {
+	n := 0
+	for i-n-1 >= 0 && (seq[i-n-1].kind == atomAny || seq[i-n-1].kind == atomSuper) {
+		n++
+	}
+	return n
+}
+
+// segmentStart reports whether seq[i] starts a path segment.
+func segmentStart(seq globSeq, i int) bool {
+	return i == 0 || seq[i-1].kind == atomText && strings.HasSuffix(seq[i-1].text, "/")
 }
 
 // CompileRegex compiles an RE2 pattern anchored as ^(?:p)$: it must match
 // the whole string.
 func CompileRegex(p string) (Matcher, error) {
+	if len(p) > maxPatternLen {
+		return nil, fmt.Errorf("invalid regular expression of %d characters: a pattern is at most %d", len(p), maxPatternLen)
+	}
+	if re, err := syntax.Parse(p, syntax.Perl); err == nil && regexSize(re) > maxRegexSize {
+		return nil, fmt.Errorf("invalid regular expression %q: too large once its repetitions are expanded "+
+			"(at most %d parts; compiling it would take long): write a shorter one", p, maxRegexSize)
+	}
 	// Compiling p alone first both quotes the user's text in errors and
 	// makes sure p cannot close the group it is wrapped in ("a)|(b").
 	_, err := regexp.Compile(p)

@@ -50,9 +50,31 @@ func TestRefGlobMatch(t *testing.T) {
 		{"localhost:5000/*:*", "localhost:5000/app:dev", true},
 		{"localhost:*/app:*", "localhost:5000/app:dev", true},
 		{"*:*", "localhost:5000/app:dev", false},
+		// The tag part is everything after the last ':' that follows the
+		// last '/', in the pattern and in the reference, and it never
+		// matches '/': a pattern cannot reach from a tag into a registry's
+		// port and path.
+		{"registry:*", "registry:5000/x:y", false},
+		{"registry:5000", "registry:5000", true}, // the image "registry", tag "5000", as docker reads it
+		{"registry:5000", "registry:5000/x:y", false},
+		{"registry:5000*", "registry:5000/x:y", false},
+		{"**:*", "registry:5000/x:y", true},
+		{"registry:*/**:*", "registry:5000/x:y", true},
+		// Braces may hold whole references, tags and paths.
+		{"{nginx:1,redis:2}", "redis:2", true},
+		{"{nginx:1,redis:2}", "redis:1", false},
+		{"{nginx:1,redis:2}", "nginx:2", false},
+		{"{acme/api,api}:1", "acme/api:1", true},
+		{"{acme/api,api}:1", "api:1", true},
+		{"{ghcr.io/acme/**,quay.io/acme/*}:v*", "quay.io/acme/x:v2", true},
+		{"{ghcr.io/acme/**,quay.io/acme/*}:v*", "quay.io/acme/x/y:v2", false},
+		// A container created from NAME:TAG@DIGEST is matched by its tag; one
+		// created from a digest alone has no tag to match.
+		{"nginx:*", "nginx:1.27@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true},
+		{"**:*", "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", false},
 		// Escapes.
-		{`app:\*`, "app:*", true},
-		{`app:\*`, "app:x", false},
+		{`a\pp:\1`, "app:1", true},
+		{`app:\1`, "app:x", false},
 		// The input is compared in its familiar form.
 		{"nginx:*", "docker.io/library/nginx:1", true},
 		{"acme/api:*", "docker.io/acme/api:1", true},
@@ -120,6 +142,25 @@ func TestRefGlobErrors(t *testing.T) {
 		{"docker.io/*/app:*", []string{"other registries"}},
 		{"docker.io/{a,b}*/x:*", []string{"other registries"}},
 		{"docker.io/ghcr.io/x:*", []string{"other registries"}},
+		// ** in the tag part could only mean *: it is refused, with the
+		// forms the author may have meant.
+		{"registry:**", []string{"** in the tag", `"registry:*"`, `"registry/**:*"`, `"registry:5000/**:*"`}},
+		{"localhost:**", []string{"** in the tag"}},
+		{"ghcr.io/acme/app:pr-**", []string{"** in the tag", `"ghcr.io/acme/app:pr-*"`}},
+		{"{a,b}:x**", []string{"** in the tag", `"a:x*"`}},
+		// A repository with no '/' that looks like a registry host is
+		// ambiguous: docker reads it as an image name.
+		{"localhost:5000", []string{"registry host", `"localhost:5000/**:*"`, `"localhost:5000/app:*"`}},
+		{"localhost:*", []string{"registry host", `"localhost/**:*"`}},
+		{"registry.example.com:443", []string{"registry host", `"registry.example.com:443/**:*"`}},
+		{"registry.example.com:*", []string{"registry host", `"registry.example.com/**:*"`, `"registry[.]example[.]com:*"`}},
+		{"{nginx,my.registry}:*", []string{"registry host", `"my.registry/**:*"`}},
+		{"localhost:5000:*", []string{"registry host", `"localhost:5000/**:*"`}},
+		{"registry:5000[/]x:y", []string{"registry host"}},
+		{"registry:5000?x:y", []string{"registry host"}},
+		{"a:aaaa**:1", []string{"registry host"}}, // found by FuzzRefGlob
+		{"registry.example.com**:*", []string{"registry host"}},
+		{"{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}:*", []string{"more than 64 alternatives"}},
 	} {
 		_, err := CompileRefGlob(tt.pattern)
 		if err == nil {
@@ -130,6 +171,20 @@ func TestRefGlobErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("CompileRefGlob(%q) error %q does not say %s", tt.pattern, err, w)
 			}
+		}
+	}
+	// The way out the hints offer does compile, and matches the image name.
+	for _, tt := range []struct{ pattern, ref string }{
+		{"registry[.]example[.]com:*", "registry.example.com:1"},
+		{"localhos[t]:5000", "localhost:5000"},
+	} {
+		m, err := CompileRefGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileRefGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if !m.Match(tt.ref) {
+			t.Errorf("%q does not match %q", tt.pattern, tt.ref)
 		}
 	}
 }
@@ -223,7 +278,7 @@ func TestRegex(t *testing.T) {
 			t.Errorf("String() = %q, want %q", m.String(), tt.pattern)
 		}
 	}
-	for _, p := range []string{"(abc", "a**", `\p{Nope}`, "x)|(y"} {
+	for _, p := range []string{"(abc", "a**", `\p{Nope}`, "x)|(y", `[a-z]{1000}` + strings.Repeat(`(x|y){1000}`, 10)} {
 		_, err := CompileRegex(p)
 		if err == nil {
 			t.Errorf("CompileRegex(%q) succeeded, want an error", p)
@@ -255,6 +310,152 @@ func TestNormalizeRef(t *testing.T) {
 	} {
 		if got := NormalizeRef(in); got != want {
 			t.Errorf("NormalizeRef(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// Digest patterns, REPOSITORY@DIGEST, match digest references: those of an
+// image (policy.Image.Digests) and the reference a container was created
+// from; tag references have no digest to match.
+func TestDigestGlob(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, ref string
+		want         bool
+	}{
+		{"ghcr.io/acme/app@*", "ghcr.io/acme/app@" + testDigest, true},
+		{"ghcr.io/acme/app@*", "ghcr.io/acme/app:1", false},
+		{"ghcr.io/acme/app@*", "ghcr.io/acme/other@" + testDigest, false},
+		{"ghcr.io/acme/*@*", "ghcr.io/acme/other@" + testDigest, true},
+		{"ghcr.io/acme/**@*", "ghcr.io/acme/team/app@" + testDigest, true},
+		{"app@sha256:*", "app@" + testDigest, true},
+		{"app@sha256:0123*", "app@" + testDigest, true},
+		{"app@sha256:f*", "app@" + testDigest, false},
+		{"app@" + testDigest, "app@" + testDigest, true},
+		{"**@*", "localhost:5000/x@" + testDigest, true},
+		{"nginx@*", "nginx:1.27@" + testDigest, true}, // a container's NAME:TAG@DIGEST
+		{"nginx@*", "docker.io/library/nginx@" + testDigest, true},
+		{"docker.io/library/nginx@*", "nginx@" + testDigest, true},
+		{"{nginx:*,nginx@*}", "nginx@" + testDigest, true},
+		{"{nginx:*,nginx@*}", "nginx:1", true},
+	} {
+		m, err := CompileRefGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("CompileRefGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if got := m.Match(tt.ref); got != tt.want {
+			t.Errorf("%q matches %q = %v, want %v", tt.pattern, tt.ref, got, tt.want)
+		}
+	}
+}
+
+// Patterns that no reference docker can hold would match are refused:
+// their author believes they select (or protect) something.
+func TestRefGlobNeverMatches(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    []string // in the error
+	}{
+		{"app:v 1", []string{"can never match", `" "`, "tag"}},
+		{"app:v1~", []string{"can never match", `"~"`}},
+		{"my app:*", []string{"can never match", `" "`, "repository"}},
+		{"app:", []string{"can never match", "empty tag"}},
+		{":*", []string{"can never match", "empty repository"}},
+		{"app@latest", []string{"can never match", "digest", "sha256:"}},
+		{"app@sha256:xyz", []string{"can never match", "digest"}},
+		{"app@sha256", []string{"can never match", "digest"}},
+		{"app@**", []string{"can never match", "**"}},
+		{"app@sha256:*@x", []string{"can never match", "one '@'"}},
+		{"app:1@sha256:*", []string{"can never match", `"app@sha256:*"`}},
+		{"@*", []string{"can never match", "empty repository"}},
+		{"localhost:5000@*", []string{"registry host"}},
+	} {
+		_, err := CompileRefGlob(tt.pattern)
+		if err == nil {
+			t.Errorf("CompileRefGlob(%q) succeeded, want an error", tt.pattern)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("CompileRefGlob(%q) error %q does not say %s", tt.pattern, err, w)
+			}
+		}
+	}
+}
+
+// Regexes are matched against familiar references, so one that starts
+// with a Docker Hub prefix can never match; the error shows the form to
+// write. One that needs an '@' matches only digest references.
+func TestRegexProblems(t *testing.T) {
+	for _, tt := range []struct {
+		pattern  string
+		familiar string // "" when the regex is fine
+		digest   bool
+	}{
+		{`docker.io/library/nginx:.*`, `nginx:.*`, false},
+		{`docker\.io/library/nginx:.*`, `nginx:.*`, false},
+		{`^docker\.io/acme/app:v\d+`, `acme/app:v\d+`, false},
+		{`index.docker.io/library/redis:7.*`, `redis:7.*`, false},
+		{`registry-1\.docker\.io/acme/x:.*`, `acme/x:.*`, false},
+		{`library/postgres:.*`, `postgres:.*`, false},
+		{`docker.io/.*`, `.*`, false},
+		{`nginx:.*`, ``, false},
+		{`(docker\.io/)?nginx:.*`, ``, false},
+		{`docker.io.example.com/app:.*`, ``, false},
+		{`app@sha256:.*`, ``, true},
+		{`app(@sha256)+:.*`, ``, true},
+		{`app(@sha256)?:.*`, ``, false},
+		{`app[@]x:.*`, ``, true},
+		{`app(:1|@sha256:.*)`, ``, false},
+		{`app@x|y@z`, ``, true},
+	} {
+		familiar, ok := hubRegex(tt.pattern)
+		if ok != (tt.familiar != "") || familiar != tt.familiar {
+			t.Errorf("hubRegex(%q) = %q, %v; want %q", tt.pattern, familiar, ok, tt.familiar)
+		}
+		if got := regexNeedsAt(tt.pattern); got != tt.digest {
+			t.Errorf("regexNeedsAt(%q) = %v, want %v", tt.pattern, got, tt.digest)
+		}
+	}
+}
+
+// Matching takes time linear in the pattern and the name: the glob
+// library's backtracking took 48s for "*a*a*a*a*b*" against 255 a's, and
+// more with every star. A pattern is also at most 1024 characters.
+func TestGlobsMatchInLinearTime(t *testing.T) {
+	name := strings.Repeat("a", 255)
+	path := strings.Repeat("a/", 127) + "a"
+	for _, k := range []int{4, 16, 200} {
+		stars := strings.Repeat("*a", k) + "*b*"
+		supers := strings.Repeat("**a", k) + "**b**"
+		for _, c := range []struct {
+			kind    string
+			compile func(string) (Matcher, error)
+			p, s    string
+		}{
+			{"name", CompileNameGlob, stars, name},
+			{"name", CompileNameGlob, supers, path},
+			{"reference", CompileRefGlob, stars + ":*", name + ":1"},
+			{"reference", CompileRefGlob, "x/" + supers + ":*", "x/" + path + ":1"},
+			{"reference", CompileRefGlob, "a:" + stars, "a:" + name[:127]},
+			{"label value", compileLabelValue, stars, name},
+		} {
+			m, err := c.compile(c.p)
+			if err != nil {
+				t.Errorf("%s glob %q: %v", c.kind, c.p, err)
+				continue
+			}
+			if m.Match(c.s) {
+				t.Errorf("%s glob %q matches %q", c.kind, c.p, c.s)
+			}
+		}
+	}
+	long := strings.Repeat("a", 1025) + ":*"
+	for _, compile := range []func(string) (Matcher, error){CompileRefGlob, CompileNameGlob, compileLabelValue, CompileRegex} {
+		if _, err := compile(long); err == nil || !strings.Contains(err.Error(), "1024") {
+			t.Errorf("a pattern of %d characters: %v", len(long), err)
 		}
 	}
 }

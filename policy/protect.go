@@ -53,11 +53,15 @@ func (e *evaluator) blockProtections(pick func(*Protect) []Matcher, names []stri
 // blocks selecting it, the containers that remain after the plan and use
 // the image, the latest tag, and for an untagged image, being the parent
 // of other images (a tagged parent is only untagged, which frees nothing).
+//
+// A protect block selects a tag by the tag itself or by any of the image's
+// digest references, so a digest pattern keeps every tag of the image.
 func (e *evaluator) imageProtections(img *Image, ref string) []Protection {
 	var names []string
 	if ref != "" {
 		names = []string{ref}
 	}
+	names = append(names, img.Digests...)
 	out := e.blockProtections(func(p *Protect) []Matcher { return p.Images }, names, img.Labels)
 	if users := e.remainingUsers(img.ID); len(users) > 0 {
 		userNames := make([]string, len(users))

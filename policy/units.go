@@ -159,6 +159,9 @@ func ParseSize(s string) (int64, error) {
 	}
 	num, unit := s[:i], strings.TrimPrefix(s[i:], " ")
 	n, err := strconv.ParseFloat(num, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
 	if num == "" || err != nil {
 		return 0, fmt.Errorf("invalid size %q: write %s", s, sizeForms)
 	}

@@ -136,6 +136,7 @@ func TestParseSizeErrors(t *testing.T) {
 		{"500m", `write "500MB"`},
 		{"500M", `or "500MiB"`},
 		{"5XB", `unknown unit "XB"`},
+		{"2" + strings.Repeat("0", 400) + "GB", "too large"}, // found by FuzzParseSize: beyond float64
 		{"5  GB", `unknown unit " GB"`},
 		{"1e9", `unknown unit "e9"`},
 		{"10000PB", "too large"},

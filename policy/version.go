@@ -1,11 +1,26 @@
 package policy
 
-import version "github.com/hashicorp/go-version"
+import (
+	"strconv"
+	"strings"
+
+	version "github.com/hashicorp/go-version"
+)
 
 // versionKey orders tags as versions for order_by = "version": semver-aware
 // (pre-releases sort before their release), numeric segments compared as
 // numbers ("1.10" after "1.9"), an optional leading "v" ignored.
-type versionKey struct{ v *version.Version }
+//
+// go-version parses the tag, but its Compare is not used: it ignores
+// pre-releases when the two versions have different numbers of segments,
+// so "2" equals "2.0.0.0", which equals "2A", while "2" is above "2A".
+// Sorting needs a strict weak order, so the key compares the segments
+// (trailing zeros do not count: "2" is "2.0.0.0") and then the
+// pre-releases by semver precedence.
+type versionKey struct {
+	segs []int64  // trailing zeros trimmed
+	pre  []string // the pre-release's dot-separated identifiers; nil for a release
+}
 
 // parseVersion returns nil for tags that are not versions ("latest",
 // "pr-12"); those rank after every version.
@@ -14,8 +29,71 @@ func parseVersion(tag string) *versionKey {
 	if err != nil {
 		return nil
 	}
-	return &versionKey{v}
+	segs := v.Segments64()
+	for len(segs) > 0 && segs[len(segs)-1] == 0 {
+		segs = segs[:len(segs)-1]
+	}
+	k := &versionKey{segs: segs}
+	if pre := v.Prerelease(); pre != "" {
+		k.pre = strings.Split(pre, ".")
+	}
+	return k
 }
 
-func (a *versionKey) greater(b *versionKey) bool { return a.v.GreaterThan(b.v) }
-func (a *versionKey) equal(b *versionKey) bool   { return a.v.Equal(b.v) }
+func (a *versionKey) greater(b *versionKey) bool { return a.compare(b) > 0 }
+func (a *versionKey) equal(b *versionKey) bool   { return a.compare(b) == 0 }
+
+func (a *versionKey) compare(b *versionKey) int {
+	for i := range max(len(a.segs), len(b.segs)) {
+		var x, y int64
+		if i < len(a.segs) {
+			x = a.segs[i]
+		}
+		if i < len(b.segs) {
+			y = b.segs[i]
+		}
+		if x != y {
+			return cmpInt(x, y)
+		}
+	}
+	switch {
+	case a.pre == nil && b.pre == nil:
+		return 0
+	case a.pre == nil:
+		return 1 // a release is above its pre-releases
+	case b.pre == nil:
+		return -1
+	}
+	for i := range min(len(a.pre), len(b.pre)) {
+		if c := comparePreID(a.pre[i], b.pre[i]); c != 0 {
+			return c
+		}
+	}
+	return cmpInt(int64(len(a.pre)), int64(len(b.pre)))
+}
+
+// comparePreID compares pre-release identifiers as semver does: numbers
+// numerically and below words, words in ASCII order.
+func comparePreID(x, y string) int {
+	nx, errX := strconv.ParseUint(x, 10, 64)
+	ny, errY := strconv.ParseUint(y, 10, 64)
+	switch {
+	case errX == nil && errY == nil:
+		return cmpInt(int64(min(nx, 1<<62)), int64(min(ny, 1<<62)))
+	case errX == nil:
+		return -1
+	case errY == nil:
+		return 1
+	}
+	return strings.Compare(x, y)
+}
+
+func cmpInt(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}

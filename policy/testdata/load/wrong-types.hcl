@@ -13,5 +13,5 @@ container "c" {
 }
 
 protect "p" {
-  images = ["a:*", 42, null]
+  images = ["a:*", 42]
 }

@@ -1,0 +1,4 @@
+# Unknown attributes in build_cache.
+build_cache {
+  keep_storge = "20GB"
+}

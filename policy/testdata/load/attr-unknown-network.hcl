@@ -1,0 +1,4 @@
+# Unknown attributes in a network rule.
+network "n" {
+  older = "1d"
+}

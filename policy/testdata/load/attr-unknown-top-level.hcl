@@ -1,0 +1,2 @@
+# An image attribute at the top level, outside any block.
+match = ["a:*"]

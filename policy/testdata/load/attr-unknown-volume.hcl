@@ -1,0 +1,4 @@
+# Unknown attributes in a volume rule.
+volume "v" {
+  name = ["cache-*"]
+}

@@ -1,0 +1,2 @@
+# A volume rule's name must not be empty or blank.
+volume " " {}

@@ -1,0 +1,4 @@
+# A protect block needs a name.
+protect {
+  images = ["python:*"]
+}

@@ -1,0 +1,6 @@
+# Two network rules with one name.
+network "n" {}
+
+network "n" {
+  names = ["ci_*"]
+}

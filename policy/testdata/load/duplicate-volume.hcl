@@ -1,0 +1,6 @@
+# Two volume rules with one name.
+volume "v" {}
+
+volume "v" {
+  names = ["cache-*"]
+}

@@ -1,0 +1,5 @@
+# Invalid duration: An empty duration.
+image "a" {
+  match = ["a:*"]
+  older_than = ""
+}

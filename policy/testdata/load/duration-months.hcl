@@ -1,0 +1,5 @@
+# Invalid duration: M (months) is ambiguous.
+image "a" {
+  match = ["a:*"]
+  older_than = "1M"
+}

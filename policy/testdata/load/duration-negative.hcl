@@ -1,0 +1,5 @@
+# Invalid duration: Durations are positive.
+image "a" {
+  match = ["a:*"]
+  older_than = "-1h"
+}

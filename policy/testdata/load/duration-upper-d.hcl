@@ -1,0 +1,5 @@
+# Invalid duration: Units are lower case.
+image "a" {
+  match = ["a:*"]
+  older_than = "7D"
+}

@@ -1,0 +1,5 @@
+# Invalid duration: Years are ambiguous.
+image "a" {
+  match = ["a:*"]
+  older_than = "2y"
+}

@@ -1,0 +1,5 @@
+# labels = {} in a container rule.
+container "c" {
+  status = ["exited"]
+  labels = {}
+}

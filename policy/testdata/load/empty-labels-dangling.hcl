@@ -1,0 +1,5 @@
+# labels = {} in a dangling rule restricts nothing.
+image "d" {
+  dangling = true
+  labels   = {}
+}

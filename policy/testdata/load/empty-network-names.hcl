@@ -1,0 +1,4 @@
+# names = [] in a network rule.
+network "n" {
+  names = []
+}

@@ -1,0 +1,4 @@
+# labels = {} in a volume rule.
+volume "v" {
+  labels = {}
+}

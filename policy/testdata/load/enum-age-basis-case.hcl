@@ -1,0 +1,2 @@
+# Enumerations are lower case.
+age_basis = "Created"

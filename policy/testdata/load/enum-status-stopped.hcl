@@ -1,0 +1,4 @@
+# Docker has no stopped state: exited is the one.
+container "c" {
+  status = ["stopped"]
+}

@@ -1,0 +1,4 @@
+# A typo among valid states.
+container "c" {
+  status = ["exited", "runing"]
+}

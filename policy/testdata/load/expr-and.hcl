@@ -1,0 +1,2 @@
+# A logical and is an expression.
+protect_latest = true && false

@@ -1,0 +1,4 @@
+# A list element without quotes.
+container "c" {
+  status = [exited]
+}

@@ -1,0 +1,5 @@
+# An enumeration value without quotes.
+image "a" {
+  match = ["a:*"]
+  order_by = version
+}

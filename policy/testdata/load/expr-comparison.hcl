@@ -1,0 +1,2 @@
+# A comparison is an expression.
+protect_latest = 1 == 1

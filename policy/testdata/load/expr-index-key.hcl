@@ -1,0 +1,5 @@
+# Indexing a map.
+image "a" {
+  match = ["a:*"]
+  keep = { a = 3 }["a"]
+}

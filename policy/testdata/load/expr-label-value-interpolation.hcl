@@ -1,0 +1,5 @@
+# A label value with an interpolation.
+container "c" {
+  status = ["exited"]
+  labels = { "ci" = "${true}" }
+}

@@ -1,0 +1,4 @@
+# A logical not is an expression.
+build_cache {
+  all = !false
+}

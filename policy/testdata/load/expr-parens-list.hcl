@@ -1,0 +1,5 @@
+# A list in parentheses.
+image "a" {
+  match = ["a:*"]
+  exclude = (["a:x"])
+}

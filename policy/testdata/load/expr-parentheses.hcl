@@ -1,0 +1,5 @@
+# Parentheses are an expression too.
+image "a" {
+  match = ["a:*"]
+  keep  = (3)
+}

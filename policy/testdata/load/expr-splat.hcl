@@ -1,0 +1,5 @@
+# A splat is an expression.
+image "a" {
+  match = ["a:*"]
+  exclude = [{ p = "a:x" }][*].p
+}

@@ -1,0 +1,4 @@
+# A policy saved as Latin-1: café.
+image "a" {
+  match = ["a:*"]
+}

@@ -1,0 +1,4 @@
+# null for keep_storage.
+build_cache {
+  keep_storage = null
+}

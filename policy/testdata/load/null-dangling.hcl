@@ -1,0 +1,4 @@
+# null for a bool.
+image "d" {
+  dangling = null
+}

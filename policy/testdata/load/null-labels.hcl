@@ -1,0 +1,5 @@
+# null for a label map.
+image "a" {
+  match = ["a:*"]
+  labels = null
+}

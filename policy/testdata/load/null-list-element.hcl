@@ -1,0 +1,4 @@
+# null in a list is not a value either.
+protect "p" {
+  images = ["a:*", null]
+}

@@ -1,0 +1,4 @@
+# null for a protect list.
+protect "p" {
+  images = null
+}

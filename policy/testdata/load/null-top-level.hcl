@@ -1,0 +1,2 @@
+# null at the top level.
+protect_latest = null

@@ -1,0 +1,4 @@
+# A digest never contains '/': ** has nothing to cross.
+protect "p" {
+  images = ["app@**"]
+}

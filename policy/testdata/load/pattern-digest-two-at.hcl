@@ -1,0 +1,4 @@
+# A reference has one '@'.
+protect "p" {
+  images = ["app@sha256:*@x"]
+}

@@ -1,0 +1,5 @@
+# A pattern with no repository.
+image "a" {
+  match = ["a:*"]
+  exclude = [":latest"]
+}

@@ -1,0 +1,4 @@
+# Name globs of volumes are checked too.
+volume "v" {
+  names = ["cache-[a"]
+}

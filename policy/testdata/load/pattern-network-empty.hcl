@@ -1,0 +1,4 @@
+# An empty name pattern.
+protect "p" {
+  networks = [""]
+}

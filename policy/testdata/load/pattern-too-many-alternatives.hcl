@@ -1,0 +1,4 @@
+# Braces expand to at most 64 patterns.
+image "a" {
+  match = ["{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}:*"]
+}

@@ -1,0 +1,5 @@
+# Invalid size: An empty size.
+image "a" {
+  match = ["a:*"]
+  max_size = ""
+}

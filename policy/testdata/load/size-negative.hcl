@@ -1,0 +1,5 @@
+# Invalid size: Sizes are positive.
+image "a" {
+  match = ["a:*"]
+  max_size = "-1GB"
+}

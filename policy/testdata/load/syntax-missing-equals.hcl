@@ -1,0 +1,4 @@
+# An attribute without its equals sign.
+image "a" {
+  match ["a:*"]
+}

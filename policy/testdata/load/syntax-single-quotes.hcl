@@ -1,0 +1,5 @@
+# Strings are in double quotes.
+image "a" {
+  match = ["a:*"]
+  older_than = '7d'
+}

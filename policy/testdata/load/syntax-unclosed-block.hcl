@@ -1,0 +1,3 @@
+# A block that is never closed.
+image "a" {
+  match = ["a:*"]

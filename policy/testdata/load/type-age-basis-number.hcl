@@ -1,0 +1,2 @@
+# age_basis is a string.
+age_basis = 1

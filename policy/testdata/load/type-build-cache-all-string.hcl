@@ -1,0 +1,4 @@
+# all is true or false.
+build_cache {
+  all = "yes"
+}

@@ -1,0 +1,5 @@
+# images in a container rule is a list.
+container "c" {
+  status = ["exited"]
+  images = "ci/*:*"
+}

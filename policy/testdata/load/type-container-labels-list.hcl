@@ -1,0 +1,5 @@
+# labels is a map.
+container "c" {
+  status = ["exited"]
+  labels = ["ci"]
+}

@@ -1,0 +1,5 @@
+# names is a list.
+container "c" {
+  status = ["exited"]
+  names = "ci-*"
+}

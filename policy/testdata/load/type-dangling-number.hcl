@@ -1,0 +1,4 @@
+# dangling is true or false.
+image "d" {
+  dangling = 1
+}

@@ -1,0 +1,5 @@
+# Each element of exclude is a string.
+image "a" {
+  match = ["a:*"]
+  exclude = [true]
+}

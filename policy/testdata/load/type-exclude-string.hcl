@@ -1,0 +1,5 @@
+# exclude is a list.
+image "a" {
+  match = ["a:*"]
+  exclude = "a:keep"
+}

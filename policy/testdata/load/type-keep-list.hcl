@@ -1,0 +1,5 @@
+# keep is a number.
+image "a" {
+  match = ["a:*"]
+  keep = [3]
+}

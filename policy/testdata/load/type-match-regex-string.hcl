@@ -1,0 +1,4 @@
+# match_regex is a list.
+image "a" {
+  match_regex = "app:v.*"
+}

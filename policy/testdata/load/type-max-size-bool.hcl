@@ -1,0 +1,5 @@
+# max_size is a size string.
+image "a" {
+  match = ["a:*"]
+  max_size = true
+}

@@ -1,0 +1,4 @@
+# names in a network rule is a list.
+network "n" {
+  names = { a = "b" }
+}

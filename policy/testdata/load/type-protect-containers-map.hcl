@@ -1,0 +1,4 @@
+# containers is a list, not a map.
+protect "p" {
+  containers = { name = "buildkitd" }
+}

@@ -1,0 +1,4 @@
+# images_regex is a list of strings.
+protect "p" {
+  images_regex = 42
+}

@@ -1,0 +1,4 @@
+# images in a protect block is a list.
+protect "p" {
+  images = "python:*"
+}

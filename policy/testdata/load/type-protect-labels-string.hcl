@@ -1,0 +1,4 @@
+# labels is a map.
+protect "p" {
+  labels = "shaper.keep=true"
+}

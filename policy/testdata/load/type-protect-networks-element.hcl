@@ -1,0 +1,4 @@
+# Each element of networks is a string.
+protect "p" {
+  networks = ["ci_*", 7]
+}

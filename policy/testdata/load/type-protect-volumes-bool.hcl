@@ -1,0 +1,4 @@
+# volumes is a list of names.
+protect "p" {
+  volumes = true
+}

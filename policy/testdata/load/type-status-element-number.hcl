@@ -1,0 +1,4 @@
+# Each status is a string.
+container "c" {
+  status = ["exited", 1]
+}

@@ -1,0 +1,5 @@
+# unused_for is a duration string.
+image "a" {
+  match = ["a:*"]
+  unused_for = 14
+}

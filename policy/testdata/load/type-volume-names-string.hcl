@@ -1,0 +1,4 @@
+# names in a volume rule is a list.
+volume "v" {
+  names = "cache-*"
+}
