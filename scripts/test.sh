@@ -2,8 +2,9 @@
 # scripts/test.sh: the one test command of docker-shaper (CI runs it too).
 #
 #   ./scripts/test.sh                 gofmt, go vet, builds for macOS and
-#                                     Windows, staticcheck, every test, and
-#                                     the CLI scripts against a throwaway daemon
+#                                     Windows, staticcheck, every test, the
+#                                     CLI scripts against a throwaway daemon,
+#                                     and a few seconds of each fuzz target
 #   ./scripts/test.sh GOTESTARGS...   the same, but `go test -count=1 GOTESTARGS`
 #                                     instead of the full test run, e.g.
 #                                     ./scripts/test.sh -v -run TestLoad ./internal/fixture/
@@ -95,6 +96,10 @@ else
 	say "go test: the CLI scripts against the daemon (cmd/docker-shaper)"
 	go test -count=1 -timeout 15m -v ./cmd/docker-shaper/ || status=1
 	say "tests took $((SECONDS - t))s"
+	# Each fuzz target briefly (its seed corpus runs in go test anyway):
+	# FUZZTIME=60s scripts/fuzz.sh runs them long (docs/fuzzing.md).
+	say "fuzzing each policy target for ${FUZZTIME:-5s}"
+	FUZZTIME=${FUZZTIME:-5s} scripts/fuzz.sh || status=1
 fi
 
 if [ "$status" -ne 0 ]; then
