@@ -200,16 +200,10 @@ func cmdMkimages(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	step, err := parseAge(*stepS)
 	ts.Check(err)
-	now := scriptNowTime(ts)
-	images := make([]fixture.Image, n)
-	for i := range images {
-		images[i].Created = now.Add(-age - time.Duration(i)*step)
-		images[i].Runnable = *run
-	}
-	for k := 0; k < *tags; k++ {
-		i := k % n
-		images[i].Refs = append(images[i].Refs, fmt.Sprintf("%s%d:t%04d", *prefix, i%*repos, k))
-	}
+	images := fixture.Deal{
+		Images: n, Tags: *tags, Newest: scriptNowTime(ts).Add(-age), Step: step, Runnable: *run,
+		Name: func(i, k int) string { return fmt.Sprintf("%s%d:t%04d", *prefix, i%*repos, k) },
+	}.Deal()
 	cli := scriptDaemonClient(ts, "mkimages")
 	start := time.Now()
 	_, err = fixture.Load(context.Background(), cli, images...)

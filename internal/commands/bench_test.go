@@ -32,15 +32,12 @@ func BenchmarkCheck(b *testing.B) {
 
 	const nImages, nTags, repos = 300, 2000, 20
 	now := time.Now().UTC()
-	images := make([]fixture.Image, nImages)
-	for i := range images {
-		images[i].Created = now.Add(-24*time.Hour - time.Duration(i)*time.Hour)
-		images[i].Runnable = true
-	}
-	for k := 0; k < nTags; k++ {
-		i := k % nImages
-		images[i].Refs = append(images[i].Refs, fmt.Sprintf("registry.example.com/ci/app%d:%s", i%repos, fixture.CITag(k)))
-	}
+	images := fixture.Deal{
+		Images: nImages, Tags: nTags, Newest: now.Add(-24 * time.Hour), Step: time.Hour, Runnable: true,
+		Name: func(i, k int) string {
+			return fmt.Sprintf("registry.example.com/ci/app%d:%s", i%repos, fixture.CITag(k))
+		},
+	}.Deal()
 	if _, err := fixture.Load(ctx, cli, images...); err != nil {
 		b.Fatal(err)
 	}

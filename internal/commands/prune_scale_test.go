@@ -47,21 +47,21 @@ func TestPruneScale(t *testing.T) {
 	// 200-229 are all removed (job-*), those of 230-259 stay (svc-*).
 	const nImages, nTags, nRepos = 300, 1000, 20
 	newest := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
-	images := make([]fixture.Image, nImages)
+	images := fixture.Deal{
+		Images: nImages, Tags: nTags, Newest: newest, Step: time.Hour,
+		Name: func(i, k int) string {
+			name := fmt.Sprintf("t%04d", k)
+			if k >= nTags-nRepos {
+				name = "latest"
+			}
+			return fmt.Sprintf("repo%d:%s", i%nRepos, name)
+		},
+	}.Deal()
 	for i := range images {
-		images[i].Created = newest.Add(-time.Duration(i) * time.Hour)
 		images[i].Runnable = i >= 200 && i < 260
 		if i%25 == 7 {
 			images[i].Labels = map[string]string{"pin": "yes"}
 		}
-	}
-	for k := 0; k < nTags; k++ {
-		i := k % nImages
-		name := fmt.Sprintf("t%04d", k)
-		if k >= nTags-nRepos {
-			name = "latest"
-		}
-		images[i].Refs = append(images[i].Refs, fmt.Sprintf("repo%d:%s", i%nRepos, name))
 	}
 	ids := e.load(images...)
 	loaded := time.Since(start)

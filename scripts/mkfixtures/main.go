@@ -64,15 +64,10 @@ func run() error {
 		}
 		now = t
 	}
-	images := make([]fixture.Image, *n)
-	for i := range images {
-		images[i].Created = now.Add(-*age - time.Duration(i)**step)
-		images[i].Runnable = *runnable
-	}
-	for k := 0; k < *tags; k++ {
-		i := k % *n
-		images[i].Refs = append(images[i].Refs, fmt.Sprintf("%s%d:%s", *prefix, i%*repos, tagName(*style, k)))
-	}
+	images := fixture.Deal{
+		Images: *n, Tags: *tags, Newest: now.Add(-*age), Step: *step, Runnable: *runnable,
+		Name: func(i, k int) string { return fmt.Sprintf("%s%d:%s", *prefix, i%*repos, tagName(*style, k)) },
+	}.Deal()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	if _, err := fixture.Archive(w, images...); err != nil {
 		return err
