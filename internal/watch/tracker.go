@@ -8,7 +8,7 @@ import (
 	"github.com/docker-shaper/docker-shaper/internal/store"
 )
 
-// tracker keeps the watcher's state up to date from views of the store.Host and
+// tracker keeps the watcher's state up to date from views of the host and
 // events. It is pure: the watcher resolves what events leave out (image IDs
 // behind references, a container's image) before calling it.
 //
@@ -47,7 +47,7 @@ func newTracker(st *store.State) *tracker {
 	return t
 }
 
-// reconcile makes the state agree with a fresh view of the store.Host, taken on
+// reconcile makes the state agree with a fresh view of the host, taken on
 // start, after every reconnect and before every enforcement. Images the
 // state did not have arrived while nobody was looking: they are dated from
 // the view, the first time docker-shaper saw them, as a lower bound (an
@@ -100,7 +100,7 @@ func (t *tracker) reconcile(v docker.View) (added, forgotten int) {
 }
 
 // merge takes in what another writer saved in the state file since the
-// tracker's state was read (see store.State.merge), and indexes the tags of
+// tracker's state was read (see store.State.Merge), and indexes the tags of
 // records it adds.
 func (t *tracker) merge(disk *store.State) {
 	t.st.Merge(disk, t.gone)
@@ -245,7 +245,7 @@ func (t *tracker) imageByRef(ref string) (string, bool) {
 }
 
 // advanceHorizon moves the horizon to at: the watcher knew the full state
-// of the store.Host until then.
+// of the host until then.
 func (t *tracker) advanceHorizon(at time.Time) {
 	if at.After(t.st.Horizon) {
 		t.st.Horizon = at

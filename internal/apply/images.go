@@ -1,0 +1,199 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/docker-shaper/docker-shaper/policy"
+)
+
+// imageGroup carries out the actions of one image, in plan order, after one
+// re-check of the image and its users.
+func (a *applier) imageGroup(ctx context.Context, idx []int) {
+	cur, ok := a.recheckImage(ctx, idx)
+	if !ok {
+		return
+	}
+	planned := make(map[string]bool, len(idx))
+	for _, i := range idx {
+		planned[a.actions[i].Ref] = true
+	}
+	gone := false
+	for _, i := range idx {
+		switch reason := a.halted(ctx); {
+		case reason != "":
+			a.finish(i, OutcomeSkipped, reason, 0)
+		case gone:
+			a.finish(i, OutcomeSkipped, "image already removed with an earlier tag", 0)
+		case a.actions[i].Ref == "":
+			a.removeUntagged(ctx, i, &cur)
+		default:
+			gone = a.removeTag(ctx, i, &cur, planned)
+		}
+	}
+}
+
+// recheckImage looks at the image of a group just before acting: it must
+// still be there, and no container may use it now. When it may not be
+// acted on, every action of the group is finished, and ok is false.
+func (a *applier) recheckImage(ctx context.Context, idx []int) (cur Image, ok bool) {
+	id := a.actions[idx[0]].ID
+	all := func(outcome, detail string) {
+		for _, i := range idx {
+			a.finish(i, outcome, detail, 0)
+		}
+	}
+	cur, err := a.api.InspectImage(ctx, id)
+	if err != nil {
+		all(recheckFailed(err, "image", "re-checking the image"))
+		return Image{}, false
+	}
+	users, err := a.api.ImageUsers(ctx, id)
+	if err != nil {
+		all(recheckFailed(err, "image", "listing the image's containers"))
+		return Image{}, false
+	}
+	if len(users) > 0 {
+		all(OutcomeSkipped, "image now used by container "+policy.Examples(users, 3))
+		return Image{}, false
+	}
+	return cur, true
+}
+
+// removeTag carries out action i, the untag or removal of one tag of the
+// image cur, and reports whether the image went with it. planned are the
+// tags the group's plan removes.
+func (a *applier) removeTag(ctx context.Context, i int, cur *Image, planned map[string]bool) (gone bool) {
+	act := a.actions[i]
+	if !slices.Contains(cur.Tags, act.Ref) {
+		a.finish(i, OutcomeSkipped, a.tagGone(ctx, act.Ref, act.ID), 0)
+		return false
+	}
+	rm, err := a.api.RemoveImageRef(ctx, act.Ref)
+	if err != nil {
+		a.finishErr(i, err)
+		return false
+	}
+	cur.forget(rm.Untagged)
+	cur.forget([]string{act.Ref})
+	switch {
+	case slices.Contains(rm.Deleted, act.ID):
+		if act.Action == policy.ActionRemove {
+			a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+		} else {
+			a.finish(i, OutcomeRemoved, "the image went with the tag: no other reference was left", 0)
+		}
+		return true
+	case act.Action != policy.ActionRemove:
+		a.finish(i, OutcomeUntagged, "", 0)
+		return false
+	case len(cur.Tags) == 0 && len(cur.Digests) > 0:
+		// Digest references of other repositories keep it: the image has
+		// no tag left, so they go too.
+		return a.removeDigests(ctx, i, cur)
+	}
+	a.finish(i, OutcomeUntagged, whyItStayed(*cur, planned), 0)
+	return false
+}
+
+// whyItStayed says why a removal only untagged the image cur: a tag added
+// after the plan, a planned untag that did not succeed, or images built on
+// it since.
+func whyItStayed(cur Image, planned map[string]bool) string {
+	if len(cur.Tags) == 0 {
+		return "only untagged: the daemon kept the image (images were built on it since the plan)"
+	}
+	var added, kept []string
+	for _, t := range cur.Tags {
+		if planned[t] {
+			kept = append(kept, t)
+		} else {
+			added = append(added, t)
+		}
+	}
+	if len(added) > 0 {
+		return "only untagged: the image keeps tag " + policy.Examples(added, 3) + ", added after the plan"
+	}
+	return "only untagged: the image keeps tag " + policy.Examples(kept, 3) + ", whose untag did not succeed"
+}
+
+// removeUntagged removes an image that had no tag when planned.
+func (a *applier) removeUntagged(ctx context.Context, i int, cur *Image) {
+	act := a.actions[i]
+	if len(cur.Tags) > 0 {
+		a.finish(i, OutcomeSkipped, "the image was tagged "+policy.Examples(cur.Tags, 3)+" since the plan", 0)
+		return
+	}
+	if digestRepos(cur.Digests) > 1 {
+		// By ID the daemon refuses (without force) an image referenced in
+		// several repositories: remove each reference instead.
+		a.removeDigests(ctx, i, cur)
+		return
+	}
+	rm, err := a.api.RemoveImageRef(ctx, act.ID)
+	if err != nil {
+		a.finishErr(i, err)
+		return
+	}
+	if slices.Contains(rm.Deleted, act.ID) {
+		a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+		return
+	}
+	a.finish(i, OutcomeUntagged, "only untagged: the daemon kept the image", 0)
+}
+
+// removeDigests removes the image's digest references one by one; the last
+// takes the image. It reports whether the image went.
+func (a *applier) removeDigests(ctx context.Context, i int, cur *Image) bool {
+	act := a.actions[i]
+	digests := slices.Clone(cur.Digests)
+	for _, d := range digests {
+		if reason := a.halted(ctx); reason != "" {
+			a.finish(i, OutcomeSkipped, reason, 0)
+			return false
+		}
+		rm, err := a.api.RemoveImageRef(ctx, d)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			a.finishErr(i, err)
+			return false
+		}
+		cur.forget(rm.Untagged)
+		cur.forget([]string{d})
+		if slices.Contains(rm.Deleted, act.ID) {
+			a.finish(i, OutcomeRemoved, "with its digest references "+policy.Examples(digests, 3), max(act.Bytes, 0))
+			return true
+		}
+	}
+	a.finish(i, OutcomeUntagged, "digest references removed, but the daemon kept the image", 0)
+	return false
+}
+
+// tagGone says what became of a tag that is no longer on the planned image.
+func (a *applier) tagGone(ctx context.Context, ref, id string) string {
+	other, err := a.api.InspectImage(ctx, ref)
+	if err == nil && other.ID != "" && other.ID != id {
+		return "tag now names another image, " + policy.ShortID(other.ID)
+	}
+	return "tag already gone"
+}
+
+// forget drops references the daemon removed from the image's lists.
+func (im *Image) forget(refs []string) {
+	for _, r := range refs {
+		n := policy.NormalizeRef(r)
+		im.Tags = slices.DeleteFunc(im.Tags, func(t string) bool { return t == r || t == n })
+		im.Digests = slices.DeleteFunc(im.Digests, func(d string) bool { return d == r || policy.NormalizeRef(d) == n })
+	}
+}
+
+// digestRepos counts the repositories of digest references.
+func digestRepos(digests []string) int {
+	repos := make(map[string]bool)
+	for _, d := range digests {
+		repo, _, _ := strings.Cut(d, "@")
+		repos[policy.NormalizeRef(repo)] = true
+	}
+	return len(repos)
+}

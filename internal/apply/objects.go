@@ -1,0 +1,89 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docker-shaper/docker-shaper/policy"
+)
+
+// container removes one container unless it changed since the plan.
+func (a *applier) container(ctx context.Context, i int) {
+	act := a.actions[i]
+	planned := act.Expect
+	cur, err := a.api.InspectContainer(ctx, act.ID)
+	if err != nil {
+		a.finishInspectErr(i, "container", err)
+		return
+	}
+	if cur.State != planned.State {
+		a.finish(i, OutcomeSkipped, fmt.Sprintf("state changed since the plan: was %s, now %s", planned.State, cur.State), 0)
+		return
+	}
+	if !cur.StartedAt.Equal(planned.StartedAt) || !cur.FinishedAt.Equal(planned.FinishedAt) {
+		a.finish(i, OutcomeSkipped, "restarted since the plan", 0)
+		return
+	}
+	force := act.Force && (cur.State == policy.StateRunning || cur.State == policy.StatePaused || cur.State == policy.StateRestarting)
+	if err := a.api.RemoveContainer(ctx, act.ID, force, act.RemoveVolumes); err != nil {
+		a.finishErr(i, err)
+		return
+	}
+	a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+}
+
+// finishInspectErr records a failed re-check of one object.
+func (a *applier) finishInspectErr(i int, what string, err error) {
+	outcome, detail := recheckFailed(err, what, "re-checking the "+what)
+	a.finish(i, outcome, detail, 0)
+}
+
+// volume removes one volume unless it was recreated since the plan.
+func (a *applier) volume(ctx context.Context, i int) {
+	act := a.actions[i]
+	cur, err := a.api.InspectVolume(ctx, act.Name)
+	if err != nil {
+		a.finishInspectErr(i, "volume", err)
+		return
+	}
+	if planned := act.Expect; !planned.CreatedAt.IsZero() && !cur.CreatedAt.IsZero() &&
+		!planned.CreatedAt.Equal(cur.CreatedAt) {
+		a.finish(i, OutcomeSkipped, "volume recreated since the plan", 0)
+		return
+	}
+	if err := a.api.RemoveVolume(ctx, act.Name); err != nil {
+		a.finishErr(i, err)
+		return
+	}
+	a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+}
+
+// network removes one network, by ID: a network recreated under the same
+// name is another network, which the daemon reports as not found.
+func (a *applier) network(ctx context.Context, i int) {
+	act := a.actions[i]
+	ref := act.ID
+	if ref == "" {
+		ref = act.Name
+	}
+	if err := a.api.RemoveNetwork(ctx, ref); err != nil {
+		a.finishErr(i, err)
+		return
+	}
+	a.finish(i, OutcomeRemoved, "", 0)
+}
+
+// pruneCache prunes the build cache with the policy's build_cache rule.
+func (a *applier) pruneCache(ctx context.Context, i int) {
+	act := a.actions[i]
+	if act.BuildCache == nil {
+		a.finish(i, OutcomeFailed, "the plan carries no build cache parameters", 0)
+		return
+	}
+	n, err := a.api.PruneBuildCache(ctx, *act.BuildCache)
+	if err != nil {
+		a.finishErr(i, err)
+		return
+	}
+	a.finish(i, OutcomeRemoved, "the daemon reclaimed "+policy.HumanSize(n), n)
+}
