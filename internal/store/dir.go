@@ -17,7 +17,7 @@ import (
 )
 
 // A daemon's directory holds what belongs to one Docker daemon: the removal
-// lock, the watcher's lock, the state file and the Journal. It is keyed by
+// lock, the watcher's lock, the state file and the journal. It is keyed by
 // the daemon's identity (docker info's ID), not by the name of the docker
 // context that reaches it, so `docker --context mine` and DOCKER_HOST
 // pointing at the same socket share one state and exclude each other's
@@ -78,9 +78,9 @@ func safeName(name string) string {
 	return s
 }
 
-// AdoptContextFiles moves the state file and the Journal that an earlier
+// AdoptContextFiles moves the state file and the journal that an earlier
 // docker-shaper kept per docker context into the daemon's directory, once:
-// a state file only when the daemon has none yet; a Journal is appended to
+// a state file only when the daemon has none yet; a journal is appended to
 // the daemon's. What cannot be moved is left where it is, and said.
 func AdoptContextFiles(ctx context.Context, oldDir, newDir string) {
 	logger := logging.From(ctx)
@@ -109,9 +109,9 @@ func AdoptContextFiles(ctx context.Context, oldDir, newDir string) {
 	if exists(oldJournal) {
 		newJournal := filepath.Join(newDir, JournalFile)
 		if err := appendFile(newJournal, oldJournal); err != nil {
-			logger.Warn("cannot move the context's Journal to the daemon's directory", "from", oldJournal, "err", err)
+			logger.Warn("cannot move the context's journal to the daemon's directory", "from", oldJournal, "err", err)
 		} else {
-			logger.Info("moved the Journal to the daemon's directory", "from", oldJournal, "to", newJournal)
+			logger.Info("moved the journal to the daemon's directory", "from", oldJournal, "to", newJournal)
 		}
 	}
 }
