@@ -315,7 +315,7 @@ func TestApplyRechecksEachObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := apply.Apply(ctx, docker.NewRemover(e.api, clock.Seconds), res.Plan.Actions,
-		apply.Options{Command: "test", Journal: journal{j}, Measure: true, Clock: clock.Seconds})
+		apply.Options{Command: "test", Journal: journal{j: j, clock: clock.Seconds}, Measure: true, Clock: clock.Seconds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestApplyRechecksEachObject(t *testing.T) {
 		}
 	}
 
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +588,7 @@ func TestPruneMixedPlan(t *testing.T) {
 	} else if *s.MeasuredBytes < 1100 {
 		t.Errorf("measured %d bytes, want at least the 1100 payload bytes of the two removed images", *s.MeasuredBytes)
 	}
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -733,4 +733,23 @@ func actionsOf(t testing.TB, doc string) string {
 		fmt.Fprintln(&b, a)
 	}
 	return b.String()
+}
+
+// journalOutcomes reads the outcome records of the journal at path: what
+// became of each action.
+func journalOutcomes(path string) ([]store.Entry, error) {
+	lines, err := store.ReadJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Entry
+	for _, e := range lines.Entries {
+		if e.IsOutcome() {
+			out = append(out, e)
+		}
+	}
+	if len(lines.Torn) > 0 {
+		return out, fmt.Errorf("%s: torn lines %v", path, lines.Torn)
+	}
+	return out, nil
 }

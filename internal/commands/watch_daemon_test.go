@@ -329,7 +329,7 @@ func TestWatchReloadsThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestWatchStopsCleanlyWhileEnforcing(t *testing.T) {
 	if st := stateOf(t, e.dir()); st.Horizon.Before(stopped.Add(-time.Second)) {
 		t.Errorf("state not saved at the stop: horizon %v", st.Horizon)
 	}
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}

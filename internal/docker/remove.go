@@ -24,6 +24,7 @@ type RemoveAPI interface {
 	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 	VolumeInspect(ctx context.Context, volumeID string, options client.VolumeInspectOptions) (client.VolumeInspectResult, error)
 	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
+	NetworkInspect(ctx context.Context, networkID string, options client.NetworkInspectOptions) (client.NetworkInspectResult, error)
 	NetworkRemove(ctx context.Context, networkID string, options client.NetworkRemoveOptions) (client.NetworkRemoveResult, error)
 	BuildCachePrune(ctx context.Context, opts client.BuildCachePruneOptions) (client.BuildCachePruneResult, error)
 }
@@ -116,6 +117,11 @@ func (d Remover) InspectVolume(ctx context.Context, name string) (apply.Volume, 
 
 func (d Remover) RemoveVolume(ctx context.Context, name string) error {
 	_, err := d.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{})
+	return classify(err)
+}
+
+func (d Remover) InspectNetwork(ctx context.Context, id string) error {
+	_, err := d.api.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
 	return classify(err)
 }
 
