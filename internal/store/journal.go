@@ -67,7 +67,9 @@ type Entry struct {
 }
 
 // IsOutcome says whether e records what became of an action.
-func (e Entry) IsOutcome() bool { return e.Record == RecordOutcome || e.Record == "" && e.Outcome != "" }
+func (e Entry) IsOutcome() bool {
+	return e.Record == RecordOutcome || e.Record == "" && e.Outcome != ""
+}
 
 // Journal appends entries to a JSON-lines file. Each entry is written with
 // one write call on a file opened with O_APPEND, so goroutines of one run
