@@ -56,6 +56,17 @@ type pruneEnv struct {
 	policy string
 	// context names the docker context commands run through.
 	context string
+	// policyText is the policy file's content.
+	policyText string
+}
+
+// policySource replaces the policy file's content.
+func (e *pruneEnv) policySource(src string) {
+	e.t.Helper()
+	if err := os.WriteFile(e.policy, []byte(src), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	e.policyText = src
 }
 
 func newPruneEnv(t testing.TB, policySrc string) *pruneEnv {
