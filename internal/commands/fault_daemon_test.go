@@ -203,18 +203,41 @@ func reconcileWith(t *testing.T, env []string, cfg string) {
 	}
 }
 
+// fault is a host of fault-* images on the test daemon, and a docker CLI
+// with the plugin, to prune them with.
+type fault struct {
+	t        *testing.T
+	api      *client.Client
+	env      []string
+	cfg, dir string
+	before   map[string][]string
+}
+
+func newFault(t *testing.T) *fault {
+	f := &fault{t: t, api: fixture.TestDaemon(t)}
+	faultHost(t, f.api, 300)
+	f.env, f.cfg = cliEnv(t)
+	f.dir = testDaemonDir(t, f.api, f.cfg)
+	f.before = imageTags(t, f.api)
+	return f
+}
+
+// prune is the command that removes them all, not started.
+func (f *fault) prune() *exec.Cmd {
+	cmd := exec.Command("docker", "shaper", "prune", "-f", "--policy", filepath.Join(f.cfg, "fault.hcl"))
+	cmd.Env = f.env
+	return cmd
+}
+
+// journal is the daemon's journal file.
+func (f *fault) journal() string { return filepath.Join(f.dir, store.JournalFile) }
+
 // Ctrl-C on a terminal in the middle of prune -f: no new removal starts,
 // those already sent finish, every outcome is journalled, the summary is
 // printed, and the exit status says it was interrupted.
 func TestPruneCtrlCOnATerminal(t *testing.T) {
-	api := fixture.TestDaemon(t)
-	faultHost(t, api, 300)
-	env, cfg := cliEnv(t)
-	dir := testDaemonDir(t, api, cfg)
-	before := imageTags(t, api)
-
-	cmd := exec.Command("docker", "shaper", "prune", "-f", "--policy", filepath.Join(cfg, "fault.hcl"))
-	cmd.Env = env
+	f := newFault(t)
+	cmd := f.prune()
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +247,7 @@ func TestPruneCtrlCOnATerminal(t *testing.T) {
 	copied := make(chan struct{})
 	go func() { io.Copy(&screen, tty); close(copied) }()
 
-	waitOutcomes(t, filepath.Join(dir, store.JournalFile), 20)
+	waitOutcomes(t, f.journal(), 20)
 	if _, err := tty.Write([]byte{3}); err != nil { // ^C: the terminal signals the foreground group
 		t.Fatal(err)
 	}
@@ -239,31 +262,25 @@ func TestPruneCtrlCOnATerminal(t *testing.T) {
 			t.Errorf("the terminal does not show %q:\n%s", want, screen.String())
 		}
 	}
-	after := imageTags(t, api)
+	after := imageTags(t, f.api)
 	if len(after) == 0 {
 		t.Fatal("the prune ran to its end before the interrupt: nothing to test")
 	}
-	checkJournalTellsTheTruth(t, filepath.Join(dir, store.JournalFile), before, after)
+	checkJournalTellsTheTruth(t, f.journal(), f.before, after)
 }
 
 // The plugin killed outright (SIGKILL) in the middle of prune -f: the
 // journal may end on intents without outcomes; the next run reconciles
 // them against the daemon, and then the journal is the truth.
 func TestPruneKilled(t *testing.T) {
-	api := fixture.TestDaemon(t)
-	faultHost(t, api, 300)
-	env, cfg := cliEnv(t)
-	dir := testDaemonDir(t, api, cfg)
-	before := imageTags(t, api)
-
-	cmd := exec.Command("docker", "shaper", "prune", "-f", "--policy", filepath.Join(cfg, "fault.hcl"))
-	cmd.Env = env
+	f := newFault(t)
+	cmd := f.prune()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitOutcomes(t, filepath.Join(dir, store.JournalFile), 20)
+	waitOutcomes(t, f.journal(), 20)
 	plugin := childOf(t, cmd.Process.Pid)
 	if err := syscall.Kill(plugin, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -271,12 +288,12 @@ func TestPruneKilled(t *testing.T) {
 	if err := cmd.Wait(); err == nil {
 		t.Errorf("prune succeeded though its plugin was killed:\n%s", out.String())
 	}
-	after := imageTags(t, api)
+	after := imageTags(t, f.api)
 	if len(after) == 0 {
 		t.Fatal("the prune ran to its end before the kill: nothing to test")
 	}
-	reconcileWith(t, env, cfg)
-	checkJournalTellsTheTruth(t, filepath.Join(dir, store.JournalFile), before, after)
+	reconcileWith(t, f.env, f.cfg)
+	checkJournalTellsTheTruth(t, f.journal(), f.before, after)
 }
 
 // childOf is the process the docker CLI (pid) runs the plugin in.
