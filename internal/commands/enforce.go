@@ -44,6 +44,15 @@ type enforceOptions struct {
 // is the first of: lock, plan, approval, journal, or what stopped the
 // apply as a whole; removals that failed are only counted in the report.
 func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *apply.Report, error) {
+	// A policy that does not load stops the run before the daemon is
+	// contacted or the journal is reconciled.
+	if opts.Plan.loaded == nil {
+		lp, err := d.loadPolicy(d.cli.Err(), opts.Plan.policy)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Plan.loaded = lp
+	}
 	h := opts.Host
 	if h == nil {
 		var err error
