@@ -54,6 +54,10 @@ type Daemon struct {
 	Version string `json:"version"`
 	// API is the API version negotiated with the daemon.
 	API string `json:"api"`
+	// Instance tells apart daemons that report one ID: the daemon's host
+	// name and data root. Clones of one machine, and daemons sharing
+	// /etc/docker/key.json, all have the same ID.
+	Instance string `json:"-"`
 }
 
 // Action is one removal. The JSON field set depends on Kind, as the plan

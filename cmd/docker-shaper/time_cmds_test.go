@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"time"
@@ -67,7 +69,8 @@ func cmdSettime(ts *testscript.TestScript, neg bool, args []string) {
 // sets $VAR to the test daemon's directory in $DOCKER_CONFIG, where
 // docker-shaper keeps its state, journal and locks: as documented,
 // $DOCKER_CONFIG/shaper/daemons/<daemon ID, with characters other than
-// letters, digits, '_', '-', '+' and '.' written '_'>.
+// letters, digits, '_', '-', '+' and '.' written '_'>-<the first 4 bytes
+// of the SHA-256 of its host name, a NUL and its data root, in hex>.
 func cmdDaemondir(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: daemondir VAR")
@@ -82,5 +85,6 @@ func cmdDaemondir(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return '_'
 	}, res.Info.ID)
-	ts.Setenv(args[0], filepath.Join(ts.Getenv("DOCKER_CONFIG"), "shaper", "daemons", safe))
+	sum := sha256.Sum256([]byte(res.Info.Name + "\x00" + res.Info.DockerRootDir))
+	ts.Setenv(args[0], filepath.Join(ts.Getenv("DOCKER_CONFIG"), "shaper", "daemons", safe+"-"+hex.EncodeToString(sum[:4])))
 }

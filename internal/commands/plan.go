@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/docker"
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
@@ -77,7 +78,9 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		snap, err = docker.TakeSnapshot(gctx, d.cli.Client(), opts.now.at(listedFrom), d.clock)
+		// Plans are made for a whole second, so they print the way they
+		// are stored.
+		snap, err = docker.TakeSnapshot(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -89,7 +92,7 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	}
 	if h == nil {
 		h = resolved
-	} else if h.Daemon.ID != resolved.Daemon.ID {
+	} else if h.Dir != resolved.Dir {
 		return nil, fmt.Errorf("the daemon at %s is no longer the one this run started with (ID %s, now %s): nothing was done",
 			d.cli.DockerEndpoint().Host, h.Daemon.ID, resolved.Daemon.ID)
 	}
@@ -113,7 +116,7 @@ func (d deps) resolveHost(ctx context.Context) (*store.Host, error) {
 		daemon.ID = store.EndpointID(d.cli.DockerEndpoint().Host)
 	}
 	cfg := d.configDir()
-	h := &store.Host{Daemon: daemon, Dir: store.DaemonDir(cfg, daemon.ID)}
+	h := &store.Host{Daemon: daemon, Dir: store.DaemonDir(cfg, daemon)}
 	store.AdoptContextFiles(ctx, store.ContextDir(cfg, daemon.Context), h.Dir)
 	return h, nil
 }

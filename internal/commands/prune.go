@@ -32,7 +32,7 @@ func newPruneCommand(d deps) *cobra.Command {
 			"now. Each object is re-checked just before it is removed; whatever changed since\n" +
 			"the plan (a tag that moved, an image that got a container, an object that is\n" +
 			"gone) is skipped and reported. Every outcome is appended to the journal,\n" +
-			"$DOCKER_CONFIG/shaper/daemons/<daemon ID>/journal.jsonl.",
+			"$DOCKER_CONFIG/shaper/daemons/<daemon>/journal.jsonl.",
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.dryRun {

@@ -33,7 +33,7 @@ type deps struct {
 // --context, -H and DOCKER_HOST are honoured, and commands that need no
 // daemon never contact one.
 func NewRootCommand(dockerCli command.Cli) *cobra.Command {
-	return newRootCommand(deps{cli: dockerCli, clock: clock.Seconds, configDir: config.Dir})
+	return newRootCommand(deps{cli: dockerCli, clock: clock.Real, configDir: config.Dir})
 }
 
 type rootOptions struct {

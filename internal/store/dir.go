@@ -23,7 +23,7 @@ import (
 // pointing at the same socket share one state and exclude each other's
 // removals:
 //
-//	<config dir>/shaper/daemons/<daemon ID>/
+//	<config dir>/shaper/daemons/<daemon ID>-<instance>/
 //
 // A daemon that reports no ID is keyed by its endpoint instead.
 
@@ -33,10 +33,17 @@ type Host struct {
 	Dir    string
 }
 
-// DaemonDir is the directory of the daemon with the given ID. The ID is
-// made safe for a path (see safeName); IDs that are endpoints are hashed.
-func DaemonDir(configDir, id string) string {
-	return filepath.Join(configDir, "shaper", "daemons", safeName(id))
+// DaemonDir is the directory of daemon d: named by its ID (made safe for
+// a path, see safeName), and by a short hash of its instance (host name
+// and data root), because daemons cloned from one machine, or sharing
+// /etc/docker/key.json, report the same ID: they must not share a state.
+func DaemonDir(configDir string, d policy.Daemon) string {
+	name := safeName(d.ID)
+	if d.Instance != "" {
+		sum := sha256.Sum256([]byte(d.Instance))
+		name += "-" + hex.EncodeToString(sum[:4])
+	}
+	return filepath.Join(configDir, "shaper", "daemons", name)
 }
 
 // EndpointID is the identity of a daemon that reports none: its endpoint,

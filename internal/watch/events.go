@@ -33,7 +33,7 @@ func (w *watcher) connect(ctx context.Context) {
 		}
 		return
 	}
-	if d.ID != "" && d.ID != w.host.Daemon.ID {
+	if d.ID != "" && (d.ID != w.host.Daemon.ID || d.Instance != w.host.Daemon.Instance) {
 		stream.Close()
 		w.failure = fmt.Errorf("the daemon at %s is now another daemon (ID %s, was %s): "+
 			"stopping, as its images are not the ones this watcher's state describes; start the watcher again to watch it",
