@@ -36,6 +36,8 @@ var allowed = map[string][]string{
 	"internal/fixture":      {},
 	"internal/fixture/idle": {},
 	"scripts/mkfixtures":    {"internal/clock", "internal/fixture"},
+	// Tests of the deployment files, no code of their own.
+	"contrib": {},
 }
 
 // The Docker API's packages: only internal/docker may import them (and the

@@ -140,7 +140,7 @@ func testDaemonDir(t testing.TB, api docker.IdentifyAPI, cfg string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store.DaemonDir(cfg, d.ID)
+	return store.DaemonDir(cfg, d)
 }
 
 func (e *pruneEnv) load(images ...fixture.Image) []string {

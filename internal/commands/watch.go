@@ -35,7 +35,7 @@ func newWatchCommand(d deps) *cobra.Command {
 		Short: "Follow the daemon's events and enforce the policy periodically",
 		Long: "Run in the foreground: follow the daemon's events to learn when each image\n" +
 			"arrived and was last used (kept in the daemon's state file,\n" +
-			"$DOCKER_CONFIG/shaper/daemons/<daemon ID>/state.json, which check, prune and\n" +
+			"$DOCKER_CONFIG/shaper/daemons/<daemon>/state.json, which check, prune and\n" +
 			"explain read and add to), and enforce the policy as\n" +
 			"\"docker shaper prune -f\" does, every --interval and once at start. The policy\n" +
 			"is reloaded when its file changes, or on SIGHUP; a policy with errors is\n" +
