@@ -18,9 +18,10 @@ import (
 // form, which plans, the journal and the state file key images by: every
 // API answer that holds image IDs passes through one of these first.
 
-// fullImageID is id with its algorithm: a bare 64-hex ID gets "sha256:";
-// anything else (a full ID, a reference, "") is returned as it is.
-func fullImageID(id string) string {
+// FullImageID is id with its algorithm: a bare 64-hex ID gets "sha256:";
+// anything else (a full ID, a reference, "") is returned as it is. Tests
+// that call the API themselves use it too.
+func FullImageID(id string) string {
 	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
 		return id
 	}
@@ -34,15 +35,15 @@ func bareImageID(id string) string { return strings.TrimPrefix(id, "sha256:") }
 // normImages gives the images of a list (or of disk usage) full IDs.
 func normImages(items []image.Summary) {
 	for i := range items {
-		items[i].ID = fullImageID(items[i].ID)
-		items[i].ParentID = fullImageID(items[i].ParentID)
+		items[i].ID = FullImageID(items[i].ID)
+		items[i].ParentID = FullImageID(items[i].ParentID)
 	}
 }
 
 // normContainers gives the containers of a list full image IDs.
 func normContainers(items []container.Summary) {
 	for i := range items {
-		items[i].ImageID = fullImageID(items[i].ImageID)
+		items[i].ImageID = FullImageID(items[i].ImageID)
 	}
 }
 
@@ -53,22 +54,22 @@ func normDiskUsage(du *client.DiskUsageResult) {
 }
 
 // normInspect gives an image inspect's result its full ID.
-func normInspect(r *image.InspectResponse) { r.ID = fullImageID(r.ID) }
+func normInspect(r *image.InspectResponse) { r.ID = FullImageID(r.ID) }
 
 // normContainerInspect gives a container inspect's image its full ID.
-func normContainerInspect(r *container.InspectResponse) { r.Image = fullImageID(r.Image) }
+func normContainerInspect(r *container.InspectResponse) { r.Image = FullImageID(r.Image) }
 
 // normRemoved gives the images a removal deleted full IDs.
 func normRemoved(items []image.DeleteResponse) {
 	for i := range items {
-		items[i].Deleted = fullImageID(items[i].Deleted)
+		items[i].Deleted = FullImageID(items[i].Deleted)
 	}
 }
 
 // normEvent gives an image event's actor its full ID.
 func normEvent(m *events.Message) {
 	if m.Type == events.ImageEventType {
-		m.Actor.ID = fullImageID(m.Actor.ID)
+		m.Actor.ID = FullImageID(m.Actor.ID)
 	}
 }
 

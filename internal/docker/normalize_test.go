@@ -22,8 +22,8 @@ func TestFullImageID(t *testing.T) {
 		bareID[:12]:         bareID[:12], // a short ID is not one to complete
 		"6D63" + bareID[4:]: "6D63" + bareID[4:],
 	} {
-		if got := fullImageID(in); got != want {
-			t.Errorf("fullImageID(%q) = %q, want %q", in, got, want)
+		if got := FullImageID(in); got != want {
+			t.Errorf("FullImageID(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := bareImageID("sha256:" + bareID); got != bareID {
