@@ -499,9 +499,13 @@ func TestPruneMixedPlan(t *testing.T) {
 	}
 	var checkDoc struct {
 		Actions []map[string]any `json:"actions"`
+		Daemon  policy.Daemon    `json:"daemon"`
 	}
 	if err := json.Unmarshal([]byte(out), &checkDoc); err != nil {
 		t.Fatal(err)
+	}
+	if engine := e.engine(); checkDoc.Daemon.Engine != engine {
+		t.Errorf("the plan names the engine %q, want %q", checkDoc.Daemon.Engine, engine)
 	}
 
 	out, stderr, err = e.run("prune", "-f", "--format", "json")
