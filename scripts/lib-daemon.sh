@@ -24,6 +24,48 @@ fi
 DAEMON_DIR=""
 DAEMON_PID=""
 
+# apt_install PACKAGE installs a Debian package without letting it start a
+# service of its own, and says how long it took.
+apt_install() {
+	local t=$SECONDS rc_policy="" install_status=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		rc_policy=/usr/sbin/policy-rc.d
+	fi
+	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1"; } </dev/null || install_status=$?
+	[ -z "$rc_policy" ] || rm -f "$rc_policy"
+	if [ "$install_status" -ne 0 ]; then
+		say "installing $1 failed"
+		return 1
+	fi
+	say "installed $1 in $((SECONDS - t))s"
+}
+
+# stop_process NAME PID stops process PID (TERM, then KILL after 20s).
+stop_process() {
+	local name=$1 pid=$2 i
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		say "$name did not stop within 20s: killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+}
+
+# unmount_under DIR unmounts whatever is still mounted under DIR, deepest
+# first.
+unmount_under() {
+	local m
+	for m in $(awk -v d="$1" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
+	done
+}
+
 # daemon_install installs docker.io with apt-get when dockerd is missing,
 # without letting the package start a system daemon of its own.
 daemon_install() {
@@ -31,19 +73,7 @@ daemon_install() {
 	export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 	if ! command -v dockerd >/dev/null; then
 		say "installing docker.io (dockerd is missing)"
-		local t=$SECONDS rc_policy="" install_status=0
-		if [ ! -e /usr/sbin/policy-rc.d ]; then
-			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-			chmod 755 /usr/sbin/policy-rc.d
-			rc_policy=/usr/sbin/policy-rc.d
-		fi
-		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io; } </dev/null || install_status=$?
-		[ -z "$rc_policy" ] || rm -f "$rc_policy"
-		if [ "$install_status" -ne 0 ]; then
-			say "installing docker.io failed"
-			return 1
-		fi
-		say "installed docker.io in $((SECONDS - t))s"
+		apt_install docker.io || return 1
 	fi
 	if ! command -v dockerd >/dev/null; then
 		say "dockerd is still missing after installing docker.io"
@@ -106,23 +136,12 @@ daemon_log_tail() {
 # 20s), its containerd, unmounts what it left and removes its directory.
 # It is safe to call more than once, and when nothing was started.
 daemon_stop() {
-	local D=$DAEMON_DIR pid="" i m
+	local D=$DAEMON_DIR pid=""
 	[ -n "$D" ] || return 0
 	if [ -s "$D/docker.pid" ]; then
 		pid=$(cat "$D/docker.pid")
 	fi
-	pid=${pid:-$DAEMON_PID}
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 40); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.5
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			say "dockerd did not stop within 20s: killing it"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
+	stop_process dockerd "${pid:-$DAEMON_PID}"
 	if [ -n "$DAEMON_PID" ]; then
 		wait "$DAEMON_PID" 2>/dev/null || true
 	fi
@@ -137,9 +156,7 @@ daemon_stop() {
 	fi
 	# Anything still mounted under the daemon's directory, deepest first.
 	umount -R "$D/root" "$D/exec" 2>/dev/null || true
-	for m in $(awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
-	done
+	unmount_under "$D"
 	rm -rf "$D" 2>/dev/null || say "could not remove $D"
 	DAEMON_DIR=""
 	DAEMON_PID=""
@@ -165,20 +182,12 @@ PODMAN_VARLIB_NEW=""
 # letting the package start a service of its own.
 podman_install() {
 	command -v podman >/dev/null && return 0
-	say "installing podman"
-	local t=$SECONDS rc_policy="" install_status=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		rc_policy=/usr/sbin/policy-rc.d
-	fi
-	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman; } </dev/null || install_status=$?
-	[ -z "$rc_policy" ] || rm -f "$rc_policy"
-	if [ "$install_status" -ne 0 ] || ! command -v podman >/dev/null; then
-		say "installing podman failed"
+	say "installing podman (it is missing)"
+	apt_install podman || return 1
+	if ! command -v podman >/dev/null; then
+		say "podman is still missing after installing it"
 		return 1
 	fi
-	say "installed podman in $((SECONDS - t))s"
 }
 
 # podman_cmd runs podman on the throwaway service's storage.
@@ -247,24 +256,14 @@ podman_log_tail() {
 # /var/lib/containers when it was the one to create it. Safe to call more
 # than once, and when nothing was started.
 podman_stop() {
-	local D=$PODMAN_DIR i m
+	local D=$PODMAN_DIR
 	[ -n "$D" ] || return 0
 	podman_cmd rm --all --force --time 0 >/dev/null 2>&1 || true
-	if [ -n "$PODMAN_PID" ] && kill -0 "$PODMAN_PID" 2>/dev/null; then
-		kill -TERM "$PODMAN_PID" 2>/dev/null || true
-		for i in $(seq 1 40); do
-			kill -0 "$PODMAN_PID" 2>/dev/null || break
-			sleep 0.5
-		done
-		if kill -0 "$PODMAN_PID" 2>/dev/null; then
-			say "podman did not stop within 20s: killing it"
-			kill -KILL "$PODMAN_PID" 2>/dev/null || true
-		fi
+	stop_process podman "$PODMAN_PID"
+	if [ -n "$PODMAN_PID" ]; then
 		wait "$PODMAN_PID" 2>/dev/null || true
 	fi
-	for m in $(awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
-	done
+	unmount_under "$D"
 	rm -rf "$D" 2>/dev/null || say "could not remove $D"
 	[ -z "$PODMAN_VARLIB_NEW" ] || rm -rf /var/lib/containers
 	PODMAN_DIR=""
