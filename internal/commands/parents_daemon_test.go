@@ -13,7 +13,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/docker"
 	"github.com/docker-shaper/docker-shaper/internal/fixture"
-	"github.com/docker-shaper/docker-shaper/internal/store"
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/client"
@@ -145,9 +143,7 @@ func TestDanglingNeverTakesAParent(t *testing.T) {
 	}
 
 	// prune reports it removed, with its bytes, and journals it so.
-	if err := os.WriteFile(e.policy, []byte("image \"dangling\" {\n  dangling = true\n}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.policySource("image \"dangling\" {\n  dangling = true\n}\n")
 	out, stderr, err := e.run("prune", "-f", "--format", "json")
 	if err != nil {
 		t.Fatalf("prune: %v\n%s", err, stderr)
@@ -164,7 +160,7 @@ func TestDanglingNeverTakesAParent(t *testing.T) {
 			t.Errorf("%s was removed", ref)
 		}
 	}
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}

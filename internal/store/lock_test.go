@@ -119,11 +119,12 @@ func TestJournalAppendsWholeLines(t *testing.T) {
 			t.Error("Append after Close: want an error")
 		}
 	}
-	entries, err := ReadJournal(path)
+	lines, err := ReadJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 100 {
+	entries := lines.Entries
+	if len(entries) != 100 || len(lines.Torn) != 0 {
 		t.Fatalf("%d entries, want 100", len(entries))
 	}
 	if entries[0].Run != "0" || entries[99].Run != "1" || entries[5].Digests[0] != "app@sha256:y" {

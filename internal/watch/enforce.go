@@ -68,6 +68,7 @@ func (w *watcher) resync(ctx context.Context) {
 
 // finished logs the one-line summary of an enforcement.
 func (w *watcher) finished(out enforced) {
+	w.obs.Enforced(out.Outcome, out.took, w.clock())
 	var locked *store.LockedError
 	switch {
 	case errors.As(out.Err, &locked):

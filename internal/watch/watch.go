@@ -41,6 +41,8 @@ type Options struct {
 	// Enforce plans and applies lp on h, as prune -f does, under the
 	// daemon's removal lock.
 	Enforce func(ctx context.Context, lp *policyfile.Loaded, h *store.Host) Outcome
+	// Observer hears what the watcher does (metrics); nil for none.
+	Observer Observer
 }
 
 // Outcome is what one enforcement came to. Plan is nil when no plan was
@@ -88,21 +90,13 @@ func (t Timing) withDefaults() Timing {
 // DefaultInterval is how often the watcher enforces the policy.
 const DefaultInterval = time.Hour
 
-// Run runs the watcher until ctx is cancelled or SIGINT or SIGTERM
-// arrives; then it lets the current removals stop (apply starts no new
+// Run runs the watcher until ctx is cancelled (the caller cancels it on
+// SIGINT and SIGTERM); then it lets the current removals stop (apply starts no new
 // action once cancelled), saves the state and returns nil. It fails at
 // start when another watcher runs for the daemon, and later only when the
 // endpoint turns out to be another daemon. The daemon may be away at
 // start, and come and go.
 func Run(ctx context.Context, opts Options) error {
-	// The docker CLI cancels ctx when it is interrupted; a terminal, or a
-	// service manager, may signal this process directly too.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal ends the process the usual way
-	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -126,6 +120,8 @@ type watcher struct {
 	timing Timing
 	clock  clock.Clock
 	logger *log.Logger
+
+	obs Observer
 
 	host      *store.Host
 	statePath string
@@ -160,6 +156,9 @@ func newWatcher(ctx context.Context, opts Options) (*watcher, error) {
 		enforceDone: make(chan enforced, 1),
 	}
 	w.retryDelay = w.timing.RetryMin
+	if w.obs = opts.Observer; w.obs == nil {
+		w.obs = nopObserver{}
+	}
 	w.pol = newWatchPolicy(opts.Policy, opts.Initial)
 	var err error
 	// Everything the watcher keeps belongs to the daemon, so it must know
@@ -224,6 +223,7 @@ func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
 	defer heartbeat.Stop()
 
 	for {
+		w.obs.Alive(w.clock())
 		if w.failure != nil {
 			w.shutdown()
 			return w.failure
