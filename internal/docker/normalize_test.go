@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/docker-shaper/docker-shaper/policy"
@@ -50,7 +51,7 @@ func TestPodmanAnswersAreNormalised(t *testing.T) {
 	}
 	normSharing(items, &du)
 	imgs := imagesFromList(items, uniqueSizes(du.Images.Items))
-	if len(imgs) != 1 || imgs[0].ID != "sha256:"+child || imgs[0].ParentID != "sha256:"+parent || imgs[0].UniqueSize != -1 {
+	if len(imgs) != 1 || imgs[0].ID != "sha256:"+child || !slices.Equal(imgs[0].UntaggedParents, []string{"sha256:" + parent}) || imgs[0].UniqueSize != -1 {
 		t.Errorf("images = %+v: want only the tagged child (the untagged parent is an intermediate image), its parent recognised, its unique size unknown", imgs)
 	}
 
