@@ -46,7 +46,16 @@ func Evaluate(p *Policy, s Snapshot) Plan {
 	}
 	for _, a := range plan.Actions {
 		plan.Summary.Actions++
+		if a.Bytes < 0 {
+			plan.Summary.UnknownBytes++
+			continue
+		}
 		plan.Summary.ReclaimableBytes += a.Bytes
+	}
+	if n := plan.Summary.UnknownBytes; n > 0 {
+		plan.Warnings = append(plan.Warnings, Warning{Message: fmt.Sprintf(
+			"the daemon does not say how much of each image other images share (Podman reports none of it): "+
+				"%d image removal(s) free an unknown number of bytes, shown as \"-\" and left out of the reclaimable total", n)})
 	}
 	return plan
 }

@@ -476,7 +476,10 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 				case removed[img.ID]:
 					a.Action = ActionRemove
 					a.Bytes = img.Size
-					if img.UniqueSize >= 0 {
+					switch {
+					case e.s.ImageSharingUnknown:
+						a.Bytes = -1 // unknown: see Summary.UnknownBytes
+					case img.UniqueSize >= 0:
 						a.Bytes = img.UniqueSize
 					}
 					if img.HasChildren {

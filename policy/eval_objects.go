@@ -345,6 +345,10 @@ func (e *evaluator) planBuildCache() {
 	if r == nil {
 		return
 	}
+	if why := e.s.BuildCache.Unsupported; why != "" {
+		e.warnings = append(e.warnings, ruleWarning(r.DeclRange, "build_cache is not supported on this daemon: %s; the rule removes nothing here", why))
+		return
+	}
 	var total, eligible int64
 	var n int
 	for _, rec := range e.s.BuildCache.Records {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,5 +229,41 @@ func TestActionsCarryRuleRange(t *testing.T) {
 	want := hcl.Pos{Line: 1, Column: 1, Byte: 0}
 	if r := plan.Actions[0].Range; r.Filename != "r.hcl" || r.Start != want {
 		t.Errorf("action range = %v, want r.hcl:1,1", r)
+	}
+}
+
+// A daemon that does not report what images share (Podman): removals free
+// an unknown number of bytes, said so, never the whole image's size.
+func TestUnknownImageBytes(t *testing.T) {
+	t.Parallel()
+	pol := loadPolicy(t, "u.hcl", []byte("image \"all\" {\n  match = [\"app:*\"]\n}\n"))
+	plan := policy.Evaluate(pol, policy.Snapshot{Now: testNow, ImageSharingUnknown: true, Images: []policy.Image{
+		{ID: "sha256:a", Tags: []string{"app:1"}, Created: testNow.Add(-time.Hour), Size: 100, UniqueSize: -1},
+		{ID: "sha256:b", Tags: []string{"app:2", "app:3"}, Created: testNow.Add(-time.Hour), Size: 100, UniqueSize: -1},
+	}})
+	var bytes []int64
+	for _, a := range plan.Actions {
+		bytes = append(bytes, a.Bytes)
+	}
+	if fmt.Sprint(bytes) != "[-1 0 -1]" || plan.Summary.ReclaimableBytes != 0 || plan.Summary.UnknownBytes != 2 {
+		t.Errorf("bytes %v, summary %+v: want both removals unknown (-1), the untag 0", bytes, plan.Summary)
+	}
+	if len(plan.Warnings) != 1 || !strings.Contains(plan.Warnings[0].Message, "2 image removal(s) free an unknown number of bytes") {
+		t.Errorf("warnings %+v", plan.Warnings)
+	}
+}
+
+// A build_cache rule on a daemon without a build cache (Podman) plans
+// nothing, and says why, at the rule.
+func TestBuildCacheUnsupported(t *testing.T) {
+	t.Parallel()
+	pol := loadPolicy(t, "b.hcl", []byte("build_cache {\n  all = true\n}\n"))
+	plan := policy.Evaluate(pol, policy.Snapshot{Now: testNow, BuildCache: policy.BuildCache{
+		Unsupported: "Podman has no build cache API",
+		Records:     []policy.CacheRecord{{ID: "r", Size: 10}},
+	}})
+	if len(plan.Actions) != 0 || len(plan.Warnings) != 1 || plan.Warnings[0].Line != 1 ||
+		!strings.Contains(plan.Warnings[0].Message, "build_cache is not supported on this daemon: Podman has no build cache API") {
+		t.Errorf("actions %+v, warnings %+v", plan.Actions, plan.Warnings)
 	}
 }

@@ -199,4 +199,8 @@ type Warning struct {
 type Summary struct {
 	Actions          int   `json:"actions"`
 	ReclaimableBytes int64 `json:"reclaimable_bytes"`
+	// UnknownBytes counts the actions whose bytes are unknown (-1): image
+	// removals on a daemon that does not report what images share.
+	// ReclaimableBytes leaves them out.
+	UnknownBytes int `json:"unknown_bytes,omitempty"`
 }

@@ -144,6 +144,10 @@ type Snapshot struct {
 	Volumes    []Volume
 	Networks   []Network
 	BuildCache BuildCache
+	// ImageSharingUnknown says the daemon does not report how much of each
+	// image other images share (Podman): what removing an image frees is
+	// then unknown, and its action's Bytes are -1.
+	ImageSharingUnknown bool
 }
 
 // Image is one image ID with every reference the daemon holds for it.
@@ -224,6 +228,10 @@ type Network struct {
 // BuildCache is the build cache as the daemon reports it.
 type BuildCache struct {
 	Records []CacheRecord
+	// Unsupported, when set, says why the daemon has no build cache to
+	// prune (Podman): a build_cache rule then plans nothing, with a
+	// warning that says so.
+	Unsupported string
 }
 
 // CacheRecord is one build cache record.

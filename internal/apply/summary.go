@@ -39,6 +39,9 @@ type Counts struct {
 	// before to after; null when it was not measured. Other users of the
 	// daemon change it too.
 	MeasuredBytes *int64 `json:"measured_bytes"`
+	// Unmeasured are the kinds acted on whose disk usage the daemon does
+	// not report (Podman's images): MeasuredBytes leaves them out.
+	Unmeasured []string `json:"unmeasured,omitempty"`
 }
 
 // KindOrder is the order kinds are applied and reported in.
@@ -62,7 +65,7 @@ func Summarize(actions []policy.Action, results []Result, before, after DiskTota
 			order = append(order, act.Kind)
 		}
 		k.Actions++
-		k.PlannedBytes += act.Bytes
+		k.PlannedBytes += max(act.Bytes, 0) // -1: unknown
 		r := results[i]
 		switch r.Outcome {
 		case OutcomeRemoved:
@@ -82,15 +85,17 @@ func Summarize(actions []policy.Action, results []Result, before, after DiskTota
 	var total int64
 	for _, name := range order {
 		k := kinds[name]
-		if measured {
-			if b, ok := before[name]; ok {
-				d := b - after[name]
-				k.MeasuredBytes = &d
-				total += d
-			}
+		_, known := before[name]
+		if measured && known {
+			d := before[name] - after[name]
+			k.MeasuredBytes = &d
+			total += d
 		}
 		if k.Actions == 0 {
 			continue
+		}
+		if measured && !known && name != policy.KindNetwork { // networks take no space
+			s.Unmeasured = append(s.Unmeasured, name)
 		}
 		s.Removed += k.Removed
 		s.Untagged += k.Untagged

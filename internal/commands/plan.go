@@ -96,6 +96,7 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 		return nil, fmt.Errorf("the daemon at %s is no longer the one this run started with (ID %s, now %s): nothing was done",
 			d.cli.DockerEndpoint().Host, h.Daemon.ID, resolved.Daemon.ID)
 	}
+	docker.ForEngine(&snap, h.Daemon.Engine)
 	store.Observe(ctx, h.Dir, &snap, listedFrom, d.clock())
 	plan := policy.Evaluate(lp.Policy, snap)
 	plan.Policy = lp.Name()

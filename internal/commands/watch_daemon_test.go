@@ -24,6 +24,7 @@ import (
 	"github.com/docker-shaper/docker-shaper/internal/store"
 	"github.com/docker-shaper/docker-shaper/internal/watch"
 	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
@@ -420,12 +421,14 @@ func TestWatchCatchesUpBeforeEnforcing(t *testing.T) {
 
 	w := startWatcher(t, cli, watchOptions{policy: policyFlag{path: e.policy, set: true}, interval: durationValue(300 * time.Millisecond), noInitial: true})
 	w.waitLog("following the daemon's events", 1, 30*time.Second)
-	res, err := e.api.ContainerCommit(context.Background(), cids[0], client.ContainerCommitOptions{})
+	// An empty config rather than none: Podman refuses a commit without a
+	// body (Docker takes either).
+	res, err := e.api.ContainerCommit(context.Background(), cids[0], client.ContainerCommitOptions{Config: &container.Config{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	committed := time.Now()
-	rec := recordOf(t, e.dir(), res.ID, nil)
+	rec := recordOf(t, e.dir(), docker.FullImageID(res.ID), nil) // Podman's is bare
 	w.waitLog("caught up with the daemon", 1, 10*time.Second)
 	if rec.FirstSeen.After(committed.Add(5 * time.Second)) {
 		t.Errorf("the committed image first seen %v, long after its commit at %v", rec.FirstSeen, committed)

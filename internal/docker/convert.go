@@ -235,7 +235,8 @@ var generatedName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // namesMarkAnonymous reports whether a generated name is the only sign of
 // an anonymous volume: before API 1.42 (Docker 23) the daemon labels none,
 // from then on it labels every anonymous volume, and an unlabelled volume
-// with a generated name is one a user created without naming it.
+// with a generated name is one a user created without naming it. (Podman
+// labels none, whatever API version it speaks: see ForEngine.)
 func namesMarkAnonymous(apiVersion string) bool {
 	return versions.LessThan(apiVersion, "1.42")
 }

@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/policy"
@@ -37,7 +38,7 @@ type Event struct {
 	// delete; create, start, die, destroy.
 	Action string
 	// ID is the image ID (a reference, for pull events) or the container
-	// ID.
+	// ID; "" for a load on Podman, which does not say what it loaded.
 	ID string
 	// Name is the tag an image tag event applied (normalised as plans
 	// write references); "" otherwise.
@@ -78,12 +79,18 @@ func (s *EventStream) Close() { s.cancel() }
 
 // Subscribe follows the daemon's image and container events that matter to
 // the watcher, from since (the daemon replays what it still holds, the last
-// 256 events at most) when since is set, else from now.
-func Subscribe(ctx context.Context, api WatchAPI, since time.Time) *EventStream {
+// 256 events at most) when since is set, else from now. engine is the
+// daemon's (DetectEngine): Docker filters the events by name; Podman
+// matches event filters against its own names, not the ones it reports,
+// so there the type filter alone goes to the daemon and the rest are
+// dropped here, and its names are translated (podmanActions).
+func Subscribe(ctx context.Context, api WatchAPI, engine string, since time.Time) *EventStream {
 	ctx, cancel := context.WithCancel(ctx)
-	opts := client.EventsListOptions{
-		Filters: make(client.Filters).Add("type", watchedTypes...).Add("event", watchedActions...),
+	filters := make(client.Filters).Add("type", watchedTypes...)
+	if engine != EnginePodman {
+		filters.Add("event", watchedActions...)
 	}
+	opts := client.EventsListOptions{Filters: filters}
 	if !since.IsZero() {
 		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
 	}
@@ -120,6 +127,13 @@ func Subscribe(ctx context.Context, api WatchAPI, since time.Time) *EventStream 
 // eventFromMessage converts an event message; ok is false for events the
 // watcher does not follow (should the daemon ignore part of the filter).
 func eventFromMessage(m events.Message) (Event, bool) {
+	normEvent(&m)
+	if a, ok := podmanActions[string(m.Type)+" "+string(m.Action)]; ok {
+		m.Action = a
+	}
+	if !slices.Contains(watchedActions, string(m.Action)) {
+		return Event{}, false
+	}
 	ev := Event{
 		Type:   string(m.Type),
 		Action: string(m.Action),
@@ -141,10 +155,18 @@ func eventFromMessage(m events.Message) (Event, bool) {
 	default:
 		return ev, false
 	}
-	if ev.ID == "" {
+	if ev.ID == "" && !(m.Type == events.ImageEventType && m.Action == events.ActionLoad) {
 		return ev, false
 	}
 	return ev, true
+}
+
+// podmanActions are the actions Podman reports under other names than
+// Docker's, by "type action": a removed container, and a load (which names
+// the archive, not the images: its ID is "").
+var podmanActions = map[string]events.Action{
+	"container remove":      events.ActionDestroy,
+	"image loadfromarchive": events.ActionLoad,
 }
 
 // View is the part of the host the watcher keeps track of, read in two
@@ -178,10 +200,12 @@ func TakeView(ctx context.Context, api WatchAPI, at time.Time) (View, error) {
 	if err != nil {
 		return View{}, wrapAPIError("listing images", err)
 	}
+	normImages(imgs.Items)
 	cs, err := api.ContainerList(ctx, client.ContainerListOptions{All: true})
 	if err != nil {
 		return View{}, wrapAPIError("listing containers", err)
 	}
+	normContainers(cs.Items)
 	v := View{At: at}
 	for _, it := range imgs.Items {
 		v.Images = append(v.Images, ViewImage{
@@ -208,6 +232,7 @@ func InspectImageRefs(ctx context.Context, api WatchAPI, ref string) (id string,
 	if err != nil {
 		return "", nil, err
 	}
+	normInspect(&res.InspectResponse)
 	return res.ID, refsExcept(res.RepoTags, "<none>:<none>", policy.NormalizeRef), nil
 }
 
@@ -218,5 +243,6 @@ func InspectContainerImage(ctx context.Context, api WatchAPI, id string) (string
 	if err != nil {
 		return "", err
 	}
+	normContainerInspect(&res.Container)
 	return res.Container.Image, nil
 }

@@ -5,28 +5,48 @@ import (
 
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/moby/moby/client"
+	"golang.org/x/sync/errgroup"
 )
 
 // IdentifyAPI is what Identify reads.
 type IdentifyAPI interface {
 	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
+	VersionAPI
 	ClientVersion() string
 }
 
 // Identify asks the daemon who it is: its ID (empty for a daemon that has
 // none), its host name and data root (which tell apart daemons with one
-// ID), engine and version, and the API version negotiated with it.
+// ID), engine and version, and the API version negotiated with it. A
+// Podman service, whose info ID changes on every call, is identified by its
+// host name and storage root instead (podmanID).
 func Identify(ctx context.Context, api IdentifyAPI) (policy.Daemon, error) {
-	res, err := api.Info(ctx, client.InfoOptions{})
-	if err != nil {
-		return policy.Daemon{}, wrapAPIError("asking the daemon who it is", err)
+	var (
+		info   client.SystemInfoResult
+		engine string
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		info, err = api.Info(gctx, client.InfoOptions{})
+		return wrapAPIError("asking the daemon who it is", err)
+	})
+	g.Go(func() (err error) {
+		engine, err = DetectEngine(gctx, api)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return policy.Daemon{}, err
+	}
+	id := info.Info.ID
+	if engine == EnginePodman {
+		id = podmanID(info.Info.Name, info.Info.DockerRootDir)
 	}
 	return policy.Daemon{
-		ID:       res.Info.ID,
-		Engine:   "docker",
-		Version:  res.Info.ServerVersion,
+		ID:       id,
+		Engine:   engine,
+		Version:  info.Info.ServerVersion,
 		API:      api.ClientVersion(),
-		Instance: res.Info.Name + "\x00" + res.Info.DockerRootDir,
+		Instance: info.Info.Name + "\x00" + info.Info.DockerRootDir,
 	}, nil
 }
 

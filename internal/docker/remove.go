@@ -2,9 +2,11 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/internal/logging"
@@ -46,6 +48,7 @@ func (d Remover) InspectImage(ctx context.Context, id string) (apply.Image, erro
 	if err != nil {
 		return apply.Image{}, classify(err)
 	}
+	normInspect(&res.InspectResponse)
 	return apply.Image{
 		ID:      res.ID,
 		Tags:    refsExcept(res.RepoTags, "<none>:<none>", policy.NormalizeRef),
@@ -58,11 +61,12 @@ func (d Remover) ImageUsers(ctx context.Context, id string) ([]string, error) {
 	// one: keep those created from exactly this image.
 	res, err := d.api.ContainerList(ctx, client.ContainerListOptions{
 		All:     true,
-		Filters: make(client.Filters).Add("ancestor", id),
+		Filters: make(client.Filters).Add("ancestor", bareImageID(id)),
 	})
 	if err != nil {
 		return nil, classify(err)
 	}
+	normContainers(res.Items)
 	var names []string
 	for _, c := range res.Items {
 		if c.ImageID == id {
@@ -77,6 +81,7 @@ func (d Remover) InspectContainer(ctx context.Context, id string) (apply.Contain
 	if err != nil {
 		return apply.Container{}, classify(err)
 	}
+	normContainerInspect(&res.Container)
 	c := apply.Container{Name: strings.TrimPrefix(res.Container.Name, "/"), ImageID: res.Container.Image}
 	if s := res.Container.State; s != nil {
 		c.State = string(s.Status)
@@ -95,6 +100,7 @@ func (d Remover) RemoveContainer(ctx context.Context, id string, force, volumes 
 // image ID), never forced; untagged parents go with a removed image.
 func (d Remover) RemoveImageRef(ctx context.Context, ref string) (apply.ImageRemoval, error) {
 	res, err := d.api.ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true})
+	normRemoved(res.Items)
 	var out apply.ImageRemoval
 	for _, it := range res.Items {
 		if it.Untagged != "" {
@@ -140,6 +146,11 @@ func (d Remover) PruneBuildCache(ctx context.Context, r policy.BuildCacheRule) (
 		opts.Filters = make(client.Filters).Add("until", r.UnusedFor.String())
 	}
 	res, err := d.api.BuildCachePrune(ctx, opts)
+	if cerrdefs.IsNotFound(err) {
+		// No build cache API at all (Podman): nothing was pruned, and
+		// nothing is "already gone".
+		return 0, fmt.Errorf("the daemon has no build cache API (%s): build_cache is not supported there", classify(err))
+	}
 	if err != nil {
 		return 0, classify(err)
 	}
@@ -155,10 +166,14 @@ func (d Remover) Usage(ctx context.Context) (apply.DiskTotals, error) {
 		return apply.DiskTotals{}, classify(err)
 	}
 	logging.From(ctx).Debug("measured disk usage", "took", d.clock.Since(start).Round(time.Millisecond))
-	return apply.DiskTotals{
+	totals := apply.DiskTotals{
 		policy.KindImage:      du.Images.TotalSize,
 		policy.KindContainer:  du.Containers.TotalSize,
 		policy.KindVolume:     du.Volumes.TotalSize,
 		policy.KindBuildCache: du.BuildCache.TotalSize,
-	}, nil
+	}
+	if layerSharingUnknown(du) {
+		delete(totals, policy.KindImage) // Podman's 0 is not a measurement
+	}
+	return totals, nil
 }

@@ -61,6 +61,7 @@ func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock
 		Networks:   networksFromList(lists.networks.Items),
 		BuildCache: buildCacheFromDiskUsage(lists.du.BuildCache.Items),
 	}
+	snap.ImageSharingUnknown = layerSharingUnknown(lists.du)
 
 	start = clk()
 	images, containers := len(snap.Images), len(snap.Containers)
@@ -81,16 +82,19 @@ type lists struct {
 	du         client.DiskUsageResult
 }
 
-// listAll makes the bulk calls of a snapshot, all at once.
+// listAll makes the bulk calls of a snapshot, all at once, and evens out
+// what differs between engines (normalize.go).
 func listAll(ctx context.Context, api SnapshotAPI) (lists, error) {
 	var l lists
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		l.images, err = api.ImageList(gctx, client.ImageListOptions{All: true})
+		normImages(l.images.Items)
 		return wrapAPIError("listing images", err)
 	})
 	g.Go(func() (err error) {
 		l.containers, err = api.ContainerList(gctx, client.ContainerListOptions{All: true})
+		normContainers(l.containers.Items)
 		return wrapAPIError("listing containers", err)
 	})
 	g.Go(func() (err error) {
@@ -105,7 +109,11 @@ func listAll(ctx context.Context, api SnapshotAPI) (lists, error) {
 		l.du, err = diskUsage(gctx, api)
 		return wrapAPIError("reading disk usage", err)
 	})
-	return l, g.Wait()
+	if err := g.Wait(); err != nil {
+		return l, err
+	}
+	normSharing(l.images.Items, &l.du)
+	return l, nil
 }
 
 // inspectAll adds what only inspect knows to the snapshot's images and
@@ -125,6 +133,7 @@ func inspectAll(ctx context.Context, api SnapshotAPI, snap *policy.Snapshot) err
 			if err != nil {
 				return wrapAPIError("inspecting image "+policy.ShortID(img.ID), err)
 			}
+			normInspect(&res.InspectResponse)
 			applyImageInspect(img, res.InspectResponse)
 			imageFound[i] = true
 			return nil
@@ -140,6 +149,7 @@ func inspectAll(ctx context.Context, api SnapshotAPI, snap *policy.Snapshot) err
 			if err != nil {
 				return wrapAPIError("inspecting container "+c.Name, err)
 			}
+			normContainerInspect(&res.Container)
 			applyContainerInspect(c, res.Container)
 			containerFound[i] = true
 			return nil
@@ -163,6 +173,7 @@ func diskUsage(ctx context.Context, api SnapshotAPI) (client.DiskUsageResult, er
 	for attempt := 1; ; attempt++ {
 		du, err := api.DiskUsage(ctx, opts)
 		if err == nil || attempt == 6 || !strings.Contains(err.Error(), "already running") {
+			normDiskUsage(&du)
 			return du, err
 		}
 		select {

@@ -311,6 +311,7 @@ func (f *fakeAPI) DiskUsage(context.Context, client.DiskUsageOptions) (client.Di
 		return client.DiskUsageResult{}, errors.New("a disk usage operation is already running")
 	}
 	var du client.DiskUsageResult
+	du.Images.TotalSize = 200
 	du.Images.Items = []image.Summary{{ID: idMulti, Size: 200, SharedSize: 50}}
 	du.BuildCache.Items = []build.CacheRecord{{ID: "r1", Size: 5}}
 	return du, nil

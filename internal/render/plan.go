@@ -174,8 +174,12 @@ func summaryLine(plan policy.Plan) string {
 	if n == 0 {
 		return "Nothing to do: no object is due for removal" + kept
 	}
-	return fmt.Sprintf("%s, %s reclaimable%s", Plural(n, "action", "actions"),
-		policy.HumanSize(plan.Summary.ReclaimableBytes), kept)
+	unknown := ""
+	if u := plan.Summary.UnknownBytes; u > 0 {
+		unknown = fmt.Sprintf(" (and %s of unknown size)", Plural(u, "image", "images"))
+	}
+	return fmt.Sprintf("%s, %s reclaimable%s%s", Plural(n, "action", "actions"),
+		policy.HumanSize(plan.Summary.ReclaimableBytes), unknown, kept)
 }
 
 // Plural counts things for people: "1 error", "3 errors".

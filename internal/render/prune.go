@@ -121,9 +121,25 @@ func resultLine(s apply.Summary) string {
 		Plural(s.Removed, "object", "objects"), Plural(s.Untagged, "tag", "tags"), s.Skipped, failed,
 		policy.HumanSize(s.ReclaimedBytes), policy.HumanSize(s.PlannedBytes))
 	if s.MeasuredBytes != nil {
-		line += " (docker system df: " + signedSize(*s.MeasuredBytes) + " less)"
+		line += " (docker system df: " + signedSize(*s.MeasuredBytes) + " less"
+		if len(s.Unmeasured) > 0 {
+			line += "; the daemon does not report the disk usage of " + strings.Join(kindNames(s.Unmeasured), " or ")
+		}
+		line += ")"
 	}
 	return line
+}
+
+// kindNames are kinds as people say them: "images", "build cache".
+func kindNames(kinds []string) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = kindTitles[k]
+		if out[i] == "" {
+			out[i] = k
+		}
+	}
+	return out
 }
 
 func measuredSize(n *int64) string {

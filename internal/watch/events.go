@@ -18,7 +18,7 @@ import (
 // another attempt.
 func (w *watcher) connect(ctx context.Context) {
 	since := w.tr.st.Horizon
-	stream := docker.Subscribe(ctx, w.api, since)
+	stream := docker.Subscribe(ctx, w.api, w.host.Daemon.Engine, since)
 	rctx, cancel := context.WithTimeout(ctx, w.timing.RequestTimeout)
 	defer cancel()
 	view, err := docker.TakeView(rctx, w.api, w.clock())
@@ -93,15 +93,16 @@ func (w *watcher) handleEvent(ctx context.Context, ev docker.Event) {
 	switch ev.Type + " " + ev.Action {
 	case "image tag":
 		tr.tagged(ev.ID, ev.Name, ev.Time)
-	case "image pull", "image load", "image import":
-		// A pull names the reference pulled, a load or import the ID; the
-		// image's tags come with neither.
-		id, refs, err := docker.InspectImageRefs(rctx, w.api, ev.ID)
-		if err != nil {
-			w.eventError(ev, err)
-			return
+	case "image load":
+		if ev.ID == "" {
+			// Podman names the archive, not the images: they are the ones
+			// a view has that the state does not.
+			w.loaded(rctx, ev)
+			break
 		}
-		tr.arrived(id, refs, ev.Time)
+		w.arrived(rctx, ev)
+	case "image pull", "image import":
+		w.arrived(rctx, ev)
 	case "image untag":
 		// Which tag went, the event does not say: ask for those left.
 		if tr.replayed(ev.Time) {
@@ -114,7 +115,18 @@ func (w *watcher) handleEvent(ctx context.Context, ev docker.Event) {
 		}
 		tr.setRefs(id, refs)
 	case "image delete":
-		tr.deleted(ev.ID, ev.Time)
+		// Podman says delete when it only untags: an image still there
+		// keeps its record, with the tags it has left.
+		id, refs, err := docker.InspectImageRefs(rctx, w.api, ev.ID)
+		switch {
+		case err == nil && !tr.replayed(ev.Time):
+			tr.setRefs(id, refs)
+		case err == nil:
+		case docker.IsNotFound(err):
+			tr.deleted(ev.ID, ev.Time)
+		default:
+			w.eventError(ev, err)
+		}
 	case "container create", "container start", "container die":
 		id, ok := tr.containerImage(ev.ID)
 		if !ok {
@@ -130,6 +142,33 @@ func (w *watcher) handleEvent(ctx context.Context, ev docker.Event) {
 	}
 	if tr.dirty {
 		w.scheduleSave()
+	}
+}
+
+// arrived records the image an event brought: a pull names the reference
+// pulled, a load or import the ID; the image's tags come with neither.
+func (w *watcher) arrived(ctx context.Context, ev docker.Event) {
+	id, refs, err := docker.InspectImageRefs(ctx, w.api, ev.ID)
+	if err != nil {
+		w.eventError(ev, err)
+		return
+	}
+	w.tr.arrived(id, refs, ev.Time)
+}
+
+// loaded records the images a load that does not name them brought
+// (Podman's): those of a fresh view the state does not have arrived at the
+// event's time.
+func (w *watcher) loaded(ctx context.Context, ev docker.Event) {
+	view, err := docker.TakeView(ctx, w.api, w.clock())
+	if err != nil {
+		w.eventError(ev, err)
+		return
+	}
+	for _, img := range view.Images {
+		if w.tr.st.Images[img.ID] == nil {
+			w.tr.arrived(img.ID, img.Refs, ev.Time)
+		}
 	}
 }
 
