@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -135,4 +136,43 @@ func splitLines(data []byte) [][]byte {
 		data = data[i+1:]
 	}
 	return lines
+}
+
+// JournalTail reads the last n entries of the journal at path (fewer when
+// it has fewer), reading only the end of the file. A line that cannot be
+// decoded (one cut short by a crash) is left out.
+func JournalTail(path string, n int) ([]Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	for chunk := int64(16 << 10); ; chunk *= 4 {
+		start := max(size-chunk, 0)
+		data := make([]byte, size-start)
+		if _, err := f.ReadAt(data, start); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("reading the journal %s: %w", path, err)
+		}
+		lines := splitLines(data)
+		if start > 0 && len(lines) > 0 {
+			lines = lines[1:] // it may begin mid-line
+		}
+		if len(lines) < n && start > 0 {
+			continue
+		}
+		lines = lines[max(len(lines)-n, 0):]
+		out := make([]Entry, 0, len(lines))
+		for _, line := range lines {
+			var e Entry
+			if json.Unmarshal(line, &e) == nil {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
 }

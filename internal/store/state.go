@@ -285,10 +285,13 @@ const stateLockWait = 10 * time.Second
 func LockState(ctx context.Context, dir string) (unlock func() error, err error) {
 	deadline := time.After(stateLockWait)
 	for {
-		unlock, err := lockFile(dir, StateLockFile, "docker shaper", time.Time{})
+		l, err := lockFile(dir, StateLockFile, "docker shaper", time.Time{})
+		if err == nil {
+			return l.release, nil
+		}
 		var locked *LockedError
 		if !errors.As(err, &locked) {
-			return unlock, err
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
