@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/policy"
@@ -40,11 +41,13 @@ type Event struct {
 	// ID.
 	ID string
 	// Name is the tag an image tag event applied (normalised as plans
-	// write references); "" otherwise.
+	// write references); the name of a network; "" otherwise.
 	Name string
 	// Image is the image a container was created from, as given (a
 	// reference or an ID); "" for image events.
 	Image string
+	// Container is the container a network connect or disconnect names.
+	Container string
 }
 
 // Event types and actions the watcher follows. Everything else (exec,
@@ -76,13 +79,42 @@ type EventStream struct {
 // Close ends the subscription.
 func (s *EventStream) Close() { s.cancel() }
 
+// Event types and actions the live view (docker shaper status) follows:
+// whatever changes an object a plan decides about.
+var (
+	hostTypes   = append(slices.Clone(watchedTypes), string(events.VolumeEventType), string(events.NetworkEventType))
+	hostActions = append(slices.Clone(watchedActions),
+		// Containers changing state or name (stop and kill come with die).
+		string(events.ActionPause), string(events.ActionUnPause), string(events.ActionRename),
+		// Volumes and networks coming and going, containers joining and
+		// leaving networks.
+		string(events.ActionConnect), string(events.ActionDisconnect))
+)
+
+// EventsAPI is what a subscription reads.
+type EventsAPI interface {
+	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
+}
+
 // Subscribe follows the daemon's image and container events that matter to
 // the watcher, from since (the daemon replays what it still holds, the last
 // 256 events at most) when since is set, else from now.
-func Subscribe(ctx context.Context, api WatchAPI, since time.Time) *EventStream {
+func Subscribe(ctx context.Context, api EventsAPI, since time.Time) *EventStream {
+	return subscribe(ctx, api, since, watchedTypes, watchedActions)
+}
+
+// SubscribeHost follows, from now, every event that changes an object a
+// plan decides about: images and containers as for the watcher, containers
+// pausing and being renamed, volumes and networks created and destroyed,
+// containers connected to networks and disconnected.
+func SubscribeHost(ctx context.Context, api EventsAPI) *EventStream {
+	return subscribe(ctx, api, time.Time{}, hostTypes, hostActions)
+}
+
+func subscribe(ctx context.Context, api EventsAPI, since time.Time, types, actions []string) *EventStream {
 	ctx, cancel := context.WithCancel(ctx)
 	opts := client.EventsListOptions{
-		Filters: make(client.Filters).Add("type", watchedTypes...).Add("event", watchedActions...),
+		Filters: make(client.Filters).Add("type", types...).Add("event", actions...),
 	}
 	if !since.IsZero() {
 		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
@@ -138,6 +170,10 @@ func eventFromMessage(m events.Message) (Event, bool) {
 		}
 	case events.ContainerEventType:
 		ev.Image = m.Actor.Attributes["image"]
+	case events.VolumeEventType: // the ID is the volume's name
+	case events.NetworkEventType:
+		ev.Name = m.Actor.Attributes["name"]
+		ev.Container = m.Actor.Attributes["container"]
 	default:
 		return ev, false
 	}

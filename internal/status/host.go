@@ -1,0 +1,121 @@
+package status
+
+import (
+	"slices"
+
+	"github.com/docker-shaper/docker-shaper/policy"
+)
+
+// host is the live view's copy of the host: a snapshot, kept up to date
+// one object at a time as events name them. An object read alone lacks
+// what only the list calls know (an image's parent and unique size, a
+// container's writable layer, a volume's size): what the snapshot had for
+// it stays, until the next full snapshot.
+type host struct {
+	snap policy.Snapshot
+}
+
+// image returns the image with ID id, or nil.
+func (h *host) image(id string) *policy.Image {
+	for i := range h.snap.Images {
+		if h.snap.Images[i].ID == id {
+			return &h.snap.Images[i]
+		}
+	}
+	return nil
+}
+
+// putImage adds or replaces an image. Its tags leave whichever image had
+// them (a tag moving says nothing about its old image); an untagged image
+// other images are built on is not one plans act on, and leaves the view,
+// as it never enters a snapshot. isNew says the image was not there.
+func (h *host) putImage(img policy.Image) (isNew bool) {
+	for i := range h.snap.Images {
+		other := &h.snap.Images[i]
+		if other.ID != img.ID && slices.ContainsFunc(other.Tags, func(t string) bool { return slices.Contains(img.Tags, t) }) {
+			// A new slice: copies handed out share the old one (see copied).
+			other.Tags = slices.DeleteFunc(slices.Clone(other.Tags), func(t string) bool { return slices.Contains(img.Tags, t) })
+		}
+	}
+	old := h.image(img.ID)
+	if old == nil {
+		h.snap.Images = append(h.snap.Images, img)
+		isNew = true
+	} else {
+		img.ParentID, img.HasChildren, img.UniqueSize = old.ParentID, old.HasChildren, old.UniqueSize
+		img.FirstSeen, img.FirstSeenIsLowerBound, img.LastUsed = old.FirstSeen, old.FirstSeenIsLowerBound, old.LastUsed
+		*old = img
+	}
+	h.snap.Images = slices.DeleteFunc(h.snap.Images, func(i policy.Image) bool { return len(i.Tags) == 0 && i.HasChildren })
+	return isNew
+}
+
+// removeImage forgets an image (deleted).
+func (h *host) removeImage(id string) {
+	h.snap.Images = slices.DeleteFunc(h.snap.Images, func(i policy.Image) bool { return i.ID == id })
+}
+
+// putContainer adds or replaces a container, keeping its writable layer's
+// size as the snapshot had it.
+func (h *host) putContainer(c policy.Container) {
+	for i := range h.snap.Containers {
+		if old := &h.snap.Containers[i]; old.ID == c.ID {
+			c.SizeRw = old.SizeRw
+			*old = c
+			return
+		}
+	}
+	h.snap.Containers = append(h.snap.Containers, c)
+}
+
+// removeContainer forgets a container (destroyed).
+func (h *host) removeContainer(id string) {
+	h.snap.Containers = slices.DeleteFunc(h.snap.Containers, func(c policy.Container) bool { return c.ID == id })
+}
+
+// putVolume adds or replaces a volume, keeping its size as the snapshot
+// had it.
+func (h *host) putVolume(v policy.Volume) {
+	for i := range h.snap.Volumes {
+		if old := &h.snap.Volumes[i]; old.Name == v.Name {
+			v.Size = old.Size
+			*old = v
+			return
+		}
+	}
+	h.snap.Volumes = append(h.snap.Volumes, v)
+}
+
+// removeVolume forgets a volume (destroyed).
+func (h *host) removeVolume(name string) {
+	h.snap.Volumes = slices.DeleteFunc(h.snap.Volumes, func(v policy.Volume) bool { return v.Name == name })
+}
+
+// putNetwork adds or replaces a network.
+func (h *host) putNetwork(n policy.Network) {
+	for i := range h.snap.Networks {
+		if old := &h.snap.Networks[i]; old.ID == n.ID {
+			*old = n
+			return
+		}
+	}
+	h.snap.Networks = append(h.snap.Networks, n)
+}
+
+// removeNetwork forgets a network (destroyed).
+func (h *host) removeNetwork(id string) {
+	h.snap.Networks = slices.DeleteFunc(h.snap.Networks, func(n policy.Network) bool { return n.ID == id })
+}
+
+// copied returns a copy of the snapshot that later changes to the host
+// leave alone: the lists are copied, and the objects in them are only ever
+// replaced, never changed in place.
+func (h *host) copied() policy.Snapshot {
+	s := h.snap
+	s.Images = slices.Clone(s.Images)
+	s.Containers = slices.Clone(s.Containers)
+	s.Volumes = slices.Clone(s.Volumes)
+	s.Networks = slices.Clone(s.Networks)
+	s.BuildCache.Records = slices.Clone(s.BuildCache.Records)
+	return s
+}
