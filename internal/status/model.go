@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/policy"
@@ -37,6 +38,9 @@ type Model struct {
 	usage  map[string]Usage
 	live   bool
 	down   error // why the feed lost the daemon
+	// whatIf is set when plans are made for another time than the clock's
+	// (--now).
+	whatIf bool
 
 	width, height int
 	now           time.Time
@@ -142,7 +146,9 @@ func newModel(cfg modelConfig) *Model {
 	for i := range m.tabs {
 		m.tabs[i].sortCol = -1
 	}
-	m.now = m.nowAt(m.clock())
+	t := m.clock()
+	m.now = m.nowAt(t)
+	m.whatIf = !m.now.Equal(t)
 	return m
 }
 
@@ -244,6 +250,16 @@ func (m *Model) setData(msg dataMsg) {
 // key handles a key: the filter being typed takes it first, then the
 // overlay, then the panes.
 func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	// Keys typed faster than the terminal is read arrive as one message
+	// ("1v"): outside the filter, each is a key of its own.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !m.filtering && !msg.Paste {
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			_, cmd := m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+			cmds = append(cmds, cmd)
+		}
+		return m, tea.Sequence(cmds...)
+	}
 	if m.filtering {
 		switch msg.String() {
 		case "enter":
@@ -460,7 +476,7 @@ func (m *Model) requestUsage() {
 func (m *Model) openOverlay(o overlay, title, text string) {
 	m.overlay, m.vpTitle = o, title
 	m.vp = viewport.New(m.width, m.bodyHeight())
-	m.vp.SetContent(text)
+	m.vp.SetContent(ansi.Wrap(text, max(m.width-1, 10), ""))
 	m.requestUsage()
 }
 

@@ -291,7 +291,12 @@ func rulesTable() *table {
 				compare: byNumber(func(m *Model, i int) int { return row(m.doc, i).Claimed })},
 			{title: "DUE", width: 5, right: true, cell: func(m *Model, i int) string { return count(row(m.doc, i).Due) },
 				compare: byNumber(func(m *Model, i int) int { return row(m.doc, i).Due })},
-			{title: "BYTES DUE", width: 9, right: true, cell: func(m *Model, i int) string { return size(row(m.doc, i).BytesDue) },
+			{title: "BYTES DUE", width: 9, right: true, cell: func(m *Model, i int) string {
+				if r := row(m.doc, i); r.Due > 0 {
+					return size(r.BytesDue)
+				}
+				return "-"
+			},
 				compare: byNumber(func(m *Model, i int) int64 { return row(m.doc, i).BytesDue })},
 			{title: "KEPT", width: 5, right: true, drop: 1, cell: func(m *Model, i int) string {
 				r := row(m.doc, i)

@@ -71,9 +71,13 @@ func (m *Model) titleLine() string {
 	if !m.live {
 		state = "○ daemon unreachable, retrying"
 	}
-	right := state + "  " + m.now.UTC().Format("2006-01-02 15:04:05") + " UTC "
-	if m.doc != nil && !m.clock().UTC().Truncate(time.Second).Equal(m.now.UTC().Truncate(time.Second)) {
-		right = state + "  --now " + m.now.UTC().Format("2006-01-02 15:04:05") + " UTC "
+	stamp := m.now.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	if m.whatIf {
+		stamp = "--now " + stamp
+	}
+	right := state + "  " + stamp + " "
+	if ansi.StringWidth(left)+ansi.StringWidth(right) >= m.width {
+		right = state + " " + m.now.UTC().Format("15:04:05") + " "
 	}
 	return m.spread(m.st.title.Render(left), right)
 }
@@ -153,12 +157,22 @@ func (m *Model) body() []string {
 	return m.tableBody(tables[m.pane], &m.tabs[m.pane])
 }
 
+// gap is the space between two columns: 2, or 1 on a terminal narrower
+// than 100 cells.
+func (m *Model) gap() int {
+	if m.width < 100 {
+		return 1
+	}
+	return 2
+}
+
 // layout picks the columns that fit the width and their widths: the
-// cursor mark takes 2 cells, columns are 2 apart; columns go by their
+// cursor mark takes 2 cells, columns are gap apart; columns go by their
 // drop order until the rest fits, and flexible ones share what is left
 // by how wide their cells are.
 func (m *Model) layout(t *table, ts *tableState) (cols []int, widths []int) {
-	const mark, gap = 2, 2
+	const mark = 2
+	gap := m.gap()
 	drop := 0
 	for _, c := range t.cols {
 		drop = max(drop, c.drop)
@@ -184,33 +198,50 @@ func (m *Model) layout(t *table, ts *tableState) (cols []int, widths []int) {
 		}
 	}
 	// Share what is left among the flexible columns, up to their widest
-	// cell on screen.
+	// cell on screen: the narrowest wants are met first, the rest split
+	// what remains evenly.
 	used := mark - gap
 	for _, w := range widths {
 		used += w + gap
 	}
 	left := m.width - used
 	end := min(ts.offset+m.tableHeight(), len(ts.rows))
-	for left > 0 {
-		grew := false
-		for k, ci := range cols {
-			c := t.cols[ci]
-			if c.width != 0 || left == 0 {
-				continue
-			}
-			want := len(c.title)
-			for _, i := range ts.rows[ts.offset:end] {
-				want = max(want, ansi.StringWidth(c.cell(m, i)))
-			}
-			if widths[k] < want {
-				widths[k]++
-				left--
-				grew = true
+	wants := make(map[int]int) // by position in cols
+	for k, ci := range cols {
+		c := t.cols[ci]
+		if c.width != 0 {
+			continue
+		}
+		want := len(c.title)
+		for _, i := range ts.rows[ts.offset:end] {
+			want = max(want, ansi.StringWidth(c.cell(m, i)))
+		}
+		if want > widths[k] {
+			wants[k] = want
+		}
+	}
+	for left > 0 && len(wants) > 0 {
+		share := max(left/len(wants), 1)
+		met := false
+		for k, want := range wants {
+			if want-widths[k] <= share {
+				left -= want - widths[k]
+				widths[k] = want
+				delete(wants, k)
+				met = true
 			}
 		}
-		if !grew {
-			break
+		if met {
+			continue
 		}
+		for k := range cols {
+			if _, ok := wants[k]; ok && left > 0 {
+				grow := min(share, left)
+				widths[k] += grow
+				left -= grow
+			}
+		}
+		break
 	}
 	return cols, widths
 }
@@ -219,9 +250,10 @@ func (m *Model) tableBody(t *table, ts *tableState) []string {
 	cols, widths := m.layout(t, ts)
 	var head strings.Builder
 	head.WriteString("  ")
+	sep := strings.Repeat(" ", m.gap())
 	for k, ci := range cols {
 		if k > 0 {
-			head.WriteString("  ")
+			head.WriteString(sep)
 		}
 		c := t.cols[ci]
 		title := c.title
@@ -252,7 +284,7 @@ func (m *Model) tableBody(t *table, ts *tableState) []string {
 				}
 			}
 		}
-		row := strings.Join(cells, "  ")
+		row := strings.Join(cells, sep)
 		if pos == ts.cursor {
 			out = append(out, m.st.selected.Render("› "+row))
 		} else {
@@ -358,7 +390,7 @@ func keyValues(pairs [][2]string) []string {
 	}
 	out := make([]string, 0, len(pairs))
 	for _, p := range pairs {
-		if p[0] == "" && p[1] == "" {
+		if p[1] == "" {
 			out = append(out, "")
 			continue
 		}
@@ -404,7 +436,8 @@ func (m *Model) watcherBody() []string {
 		)
 	}
 	pairs = append(pairs,
-		[2]string{"STATE", fmt.Sprintf("%s: %d images recorded, horizon %s", w.StateFile, w.StateImages, when(w.Horizon, real))},
+		[2]string{"STATE", w.StateFile},
+		[2]string{"", fmt.Sprintf("%d images recorded, horizon %s", w.StateImages, when(w.Horizon, real))},
 		[2]string{"JOURNAL", w.JournalFile},
 	)
 	out := []string{""}
