@@ -76,6 +76,12 @@ type EventStream struct {
 	cancel context.CancelFunc
 }
 
+// NewEventStream is a stream of the given channels, which cancel ends:
+// for tests of what reads streams.
+func NewEventStream(events <-chan Event, errs <-chan error, cancel func()) *EventStream {
+	return &EventStream{Events: events, Err: errs, cancel: cancel}
+}
+
 // Close ends the subscription.
 func (s *EventStream) Close() { s.cancel() }
 
