@@ -12,7 +12,8 @@
 # It never touches your Docker daemon: it always starts its own dockerd in a
 # fresh temporary directory (labelled shaper.test=1, which the tests insist
 # on before they wipe anything) and stops and removes it on exit. It needs
-# root for that, and installs docker.io with apt-get when dockerd is missing.
+# root for that, and installs docker.io with apt-get when dockerd is missing
+# (and tmux, which the scripts of docker shaper status drive).
 # The exit status is the tests'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +55,19 @@ staticcheck_install() {
 }
 TOOLS_DIR=""
 
+# tmux_install installs tmux with apt-get when it is missing: the scripts
+# that drive docker shaper status run it in a tmux session.
+tmux_install() {
+	command -v tmux >/dev/null && return 0
+	say "installing tmux (the live view's scripts run it)"
+	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux; } </dev/null || {
+		say "installing tmux failed"
+		return 1
+	}
+}
+
 daemon_install || exit 1
+tmux_install || exit 1
 daemon_start || exit 1
 
 # --- Checks and tests --------------------------------------------------------
