@@ -109,10 +109,19 @@ func dash(s string) string {
 // fit pads or cuts s (plain text) to exactly width cells; a cut ends in
 // "…". Right-aligned when right.
 func fit(s string, width int, right bool) string {
+	return fitCut(s, width, right, false)
+}
+
+// fitCut is fit, cutting the start of s rather than its end when
+// keepEnd: a repository's last segments tell it from its neighbours.
+func fitCut(s string, width int, right, keepEnd bool) string {
 	if width <= 0 {
 		return ""
 	}
 	w := ansi.StringWidth(s)
+	if w > width && keepEnd {
+		return "…" + ansi.TruncateLeft(s, w-width+1, "")
+	}
 	if w > width {
 		return ansi.Truncate(s, width, "…")
 	}

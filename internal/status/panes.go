@@ -38,6 +38,8 @@ type column struct {
 	// widest cell, at least min, sharing what is left.
 	width, min int
 	right      bool
+	// keepEnd cuts a cell too long from its start, not its end.
+	keepEnd bool
 	// drop says when the column goes on a narrow terminal: 0 never, the
 	// higher the sooner.
 	drop    int
@@ -115,7 +117,7 @@ func imagesTable() *table {
 	row := func(d *Document, i int) *ImageRow { return &d.Images[i] }
 	dec := func(d *Document, i int) policy.Decision { return d.Images[i].Decision }
 	cols := []column{
-		{title: "REPOSITORY", min: 10, cell: func(m *Model, i int) string { return row(m.doc, i).Repository },
+		{title: "REPOSITORY", min: 10, keepEnd: true, cell: func(m *Model, i int) string { return row(m.doc, i).Repository },
 			compare: func(m *Model, a, b int) int { return compareNone(row(m.doc, a).Repository, row(m.doc, b).Repository) }},
 		{title: "TAG", min: 6, cell: func(m *Model, i int) string { return row(m.doc, i).Tag },
 			compare: byString(func(m *Model, i int) string { return row(m.doc, i).Tag })},

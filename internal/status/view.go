@@ -277,7 +277,7 @@ func (m *Model) tableBody(t *table, ts *tableState) []string {
 		cells := make([]string, len(cols))
 		for k, ci := range cols {
 			c := t.cols[ci]
-			cells[k] = fit(c.cell(m, i), widths[k], c.right)
+			cells[k] = fitCut(c.cell(m, i), widths[k], c.right, c.keepEnd)
 			if c.title == "VERDICT" {
 				if st, ok := m.st.verdict[verdict]; ok && pos != ts.cursor {
 					cells[k] = st.Render(cells[k])
