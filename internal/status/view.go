@@ -318,7 +318,11 @@ func (m *Model) detailLine() string {
 	i := ts.rows[ts.cursor]
 	if m.pane == paneRules {
 		r := m.doc.Rules[i]
-		return m.st.dim.Render(fmt.Sprintf(" %s: %s claimed, %s due (%s)", r.Rule, count(r.Claimed), count(r.Due), size(r.BytesDue)))
+		if r.Kind == "protect" || r.Kind == "builtin" {
+			return m.st.dim.Render(fmt.Sprintf(" %s keeps %s from the rules that claimed them", r.Rule, render.Plural(r.Protected, "object", "objects")))
+		}
+		return m.st.dim.Render(fmt.Sprintf(" %s claimed %d, %d due (%s), %d also matched by later rules (enter lists them)",
+			r.Rule, r.Claimed, r.Due, size(r.BytesDue), len(r.Overlaps)))
 	}
 	d := t.decision(m.doc, i)
 	text := " " + d.Verdict
@@ -414,7 +418,7 @@ func (m *Model) buildCacheBody() []string {
 	}
 	out := []string{""}
 	out = append(out, keyValues(pairs)...)
-	return append(out, "", m.st.dim.Render("  The build cache has no events: it is read again with every full snapshot (r, and every 10 minutes)."))
+	return append(out, "", m.st.dim.Render("  No event announces build cache changes: r reads it again (so does every 10th minute)."))
 }
 
 func (m *Model) watcherBody() []string {
