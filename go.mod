@@ -8,6 +8,7 @@ require (
 	github.com/agext/levenshtein v1.2.1
 	github.com/charmbracelet/log v1.0.0
 	github.com/containerd/errdefs v1.0.0
+	github.com/creack/pty v1.1.24
 	github.com/docker/cli v29.9.3+incompatible
 	github.com/docker/go-units v0.5.0
 	github.com/gobwas/glob v1.1.0

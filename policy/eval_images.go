@@ -446,9 +446,12 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 			byImage[c.img.ID] = append(byImage[c.img.ID], c)
 		}
 	}
+	for _, cl := range byImage {
+		sort.SliceStable(cl, func(i, j int) bool { return cl[i].ref < cl[j].ref })
+	}
+	removed := e.removedImages(images, byImage)
 	for _, img := range images {
 		claims := byImage[img.ID]
-		sort.SliceStable(claims, func(i, j int) bool { return claims[i].ref < claims[j].ref })
 		var expired []*claim
 		for _, c := range claims {
 			if c.expired {
@@ -464,17 +467,20 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 			}
 			e.kept = append(e.kept, k)
 		}
-		removesImage := len(expired) > 0 && len(expired) == max(len(img.Tags), 1) && !img.HasChildren
 		for i, c := range expired {
 			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.rule.Name(),
-				Reason: c.reason, Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests, Range: c.rule.DeclRange}
+				Reason: c.reason, Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
+				Range: c.rule.DeclRange, Parent: e.parentOf(img), UntaggedParents: img.UntaggedParents}
 			if i == len(expired)-1 {
 				switch {
-				case removesImage:
+				case removed[img.ID]:
 					a.Action = ActionRemove
 					a.Bytes = img.Size
 					if img.UniqueSize >= 0 {
 						a.Bytes = img.UniqueSize
+					}
+					if img.HasChildren {
+						a.Reason += "; the images built on it go first, in this plan"
 					}
 				case img.HasChildren && len(expired) == len(img.Tags):
 					a.Reason += "; other images are built on it, so it is only untagged"
@@ -483,4 +489,57 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 			e.actions = append(e.actions, a)
 		}
 	}
+}
+
+// removedImages decides which images the plan removes, not only untags:
+// those that lose every tag (or, untagged, are claimed and expire) and
+// whose every child image goes in the same plan; prune removes the
+// children first. An image known to have children that the snapshot does
+// not hold is only untagged.
+func (e *evaluator) removedImages(images []*Image, byImage map[string][]*claim) map[string]bool {
+	children := make(map[string][]*Image)
+	for _, img := range images {
+		if img.ParentID != "" {
+			children[img.ParentID] = append(children[img.ParentID], img)
+		}
+	}
+	removed := make(map[string]bool)
+	decided := make(map[string]bool)
+	var decide func(img *Image) bool
+	decide = func(img *Image) bool {
+		if decided[img.ID] {
+			return removed[img.ID]
+		}
+		decided[img.ID] = true // a cycle (a corrupt snapshot) keeps its images
+		expired := 0
+		for _, c := range byImage[img.ID] {
+			if c.expired {
+				expired++
+			}
+		}
+		ok := expired > 0 && expired == max(len(img.Tags), 1)
+		if ok && img.HasChildren {
+			kids := children[img.ID]
+			ok = len(kids) > 0
+			for _, k := range kids {
+				if !decide(k) {
+					ok = false
+				}
+			}
+		}
+		removed[img.ID] = ok
+		return ok
+	}
+	for _, img := range images {
+		decide(img)
+	}
+	return removed
+}
+
+// parentOf is the image img is built on, when the snapshot holds it.
+func (e *evaluator) parentOf(img *Image) string {
+	if _, ok := e.imagesByID[img.ParentID]; ok {
+		return img.ParentID
+	}
+	return ""
 }

@@ -126,6 +126,7 @@ type testSnapshot struct {
 		Unique      *int64            `json:"unique"`
 		Labels      map[string]string `json:"labels"`
 		Children    bool              `json:"children"`
+		Parent      string            `json:"parent"`
 	} `json:"images"`
 	Containers []struct {
 		ID       string            `json:"id"`
@@ -182,7 +183,7 @@ func decodeSnapshot(t *testing.T, data []byte) policy.Snapshot {
 			ID: i.ID, Tags: i.Tags, Digests: i.Digests, Created: i.Created.Time,
 			LastTagTime: i.LastTagTime.Time, FirstSeen: i.FirstSeen.Time, FirstSeenIsLowerBound: i.FirstLooked,
 			LastUsed: i.LastUsed.Time,
-			Size:     i.Size, UniqueSize: unique, Labels: i.Labels, HasChildren: i.Children,
+			Size:     i.Size, UniqueSize: unique, Labels: i.Labels, HasChildren: i.Children, ParentID: i.Parent,
 		})
 	}
 	for _, c := range ts.Containers {

@@ -135,7 +135,17 @@ func planViolations(p *Policy, s Snapshot, plan Plan) []string {
 				fail(a, "claimed by %s, not by the rule that plans it", claimer.Name())
 			}
 			if a.Action == ActionRemove && img.HasChildren {
-				fail(a, "removes a parent of other images")
+				// Only with every child of it, children first.
+				for _, child := range s.Images {
+					if child.ParentID == img.ID && !slices.ContainsFunc(plan.Actions, func(o Action) bool {
+						return o.Kind == KindImage && o.ID == child.ID && o.Action == ActionRemove
+					}) {
+						fail(a, "removes a parent of image %s, which stays", child.ID)
+					}
+				}
+				if !slices.ContainsFunc(s.Images, func(child Image) bool { return child.ParentID == img.ID }) {
+					fail(a, "removes a parent whose children the snapshot does not hold")
+				}
 			}
 		case KindVolume:
 			i := slices.IndexFunc(s.Volumes, func(v Volume) bool { return v.Name == a.Name })
@@ -189,8 +199,9 @@ func firstRule[R any](rules []R, selects func(R) bool) R {
 // simulate is what executing plan does to s, as a small pure model of the
 // daemon: planned containers go (with the anonymous volumes that only they
 // mount, for remove_volumes), planned tags go, an image goes when its last
-// tag went (or it was removed untagged) and nothing is built on it, then
-// the parents' HasChildren follow; planned volumes and networks go. The
+// tag went (or it was removed untagged) and nothing that stays is built on
+// it (children go first, as prune orders them), then the parents'
+// HasChildren follow; planned volumes and networks go. The
 // build cache is left alone: which records a prune with keep_storage takes
 // is the daemon's choice.
 //
@@ -248,21 +259,43 @@ func simulate(s Snapshot, plan Plan) Snapshot {
 		c.Networks = slices.Clone(c.Networks)
 		out.Containers = append(out.Containers, c)
 	}
+	// Which images lose their last tag (or are removed untagged), then
+	// which of those go: children before parents, until nothing changes.
+	bare := map[string]bool{}
 	for _, img := range s.Images {
-		if removeID[img.ID] {
-			continue
-		}
-		var tags []string
-		lost := false
+		lost, left := false, 0
 		for _, t := range img.Tags {
 			if untag[img.ID+"|"+t] {
 				lost = true
 			} else {
-				tags = append(tags, t)
+				left++
 			}
 		}
-		if lost && len(tags) == 0 && !img.HasChildren {
+		bare[img.ID] = removeID[img.ID] || lost && left == 0
+	}
+	goneImage := map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, img := range s.Images {
+			if goneImage[img.ID] || !bare[img.ID] {
+				continue
+			}
+			staying := slices.ContainsFunc(s.Images, func(c Image) bool { return c.ParentID == img.ID && !goneImage[c.ID] })
+			if !staying && (!img.HasChildren || slices.ContainsFunc(s.Images, func(c Image) bool { return c.ParentID == img.ID })) {
+				goneImage[img.ID] = true
+				changed = true
+			}
+		}
+	}
+	for _, img := range s.Images {
+		if goneImage[img.ID] {
 			continue
+		}
+		var tags []string
+		for _, t := range img.Tags {
+			if !untag[img.ID+"|"+t] {
+				tags = append(tags, t)
+			}
 		}
 		img.Tags = tags
 		img.Digests = slices.Clone(img.Digests)

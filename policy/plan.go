@@ -80,6 +80,12 @@ type Action struct {
 	Force bool
 	// Digests are the image's repo digests, for the journal.
 	Digests []string
+	// Parent is, on an image action, the image it is built on when the
+	// snapshot holds it: prune removes a child before its parent.
+	Parent string
+	// UntaggedParents are, on an image action, the intermediate images the
+	// daemon may delete with this image (see Image.UntaggedParents).
+	UntaggedParents []string
 	// Range is the rule's declaration in the policy file.
 	Range hcl.Range
 

@@ -169,6 +169,10 @@ type Image struct {
 	// HasChildren is true when another image is built on this one; removing
 	// its last tag then untags without freeing anything.
 	HasChildren bool
+	// UntaggedParents are the intermediate images between this one and
+	// ParentID (untagged, with children, so not in the snapshot): the
+	// daemon deletes those only this image holds when it removes it.
+	UntaggedParents []string
 }
 
 // Container states as the daemon reports them.

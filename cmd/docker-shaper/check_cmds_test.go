@@ -17,16 +17,11 @@ import (
 // Commands the check_* scripts use besides plan, mkimage and mkimages. They
 // join scriptCommands here so the scripts' helpers stay in one file.
 func init() {
-	for name, f := range map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	registerCommands(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"envfrom":    cmdEnvfrom,
 		"cmpenvsort": cmdCmpenvsort,
 		"planbytes":  cmdPlanbytes,
-	} {
-		if _, dup := scriptCommands[name]; dup {
-			panic("script command " + name + " is defined twice")
-		}
-		scriptCommands[name] = f
-	}
+	})
 }
 
 // envfrom VAR FILE

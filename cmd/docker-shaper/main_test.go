@@ -73,6 +73,16 @@ func goTool() string {
 	return "go"
 }
 
+// registerCommands adds script commands to scriptCommands, once each.
+func registerCommands(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) {
+	for name, f := range cmds {
+		if _, dup := scriptCommands[name]; dup {
+			panic("script command " + name + " is defined twice")
+		}
+		scriptCommands[name] = f
+	}
+}
+
 // daemonKey is where Setup leaves the test daemon's client for commands.
 type daemonKey struct{}
 

@@ -19,15 +19,10 @@ import (
 // from today, so a script that mixes the two fails at once rather than on
 // some later day.
 func init() {
-	for name, f := range map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	registerCommands(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"settime":   cmdSettime,
 		"daemondir": cmdDaemondir,
-	} {
-		if _, dup := scriptCommands[name]; dup {
-			panic("script command " + name + " is defined twice")
-		}
-		scriptCommands[name] = f
-	}
+	})
 }
 
 // settime VAR BASE [±DURATION]

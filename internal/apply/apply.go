@@ -25,6 +25,10 @@ const (
 	OutcomeUntagged = "untagged" // the tag is gone, the image stays
 	OutcomeSkipped  = "skipped"  // not done, for a safe reason (it changed since the plan, or is already gone)
 	OutcomeFailed   = "failed"   // the daemon refused, or an error
+	// OutcomeUnknown: a removal call went wrong in a way that leaves it
+	// open whether it took effect (the daemon went away in the middle),
+	// and the daemon could not be asked. The next run reconciles it.
+	OutcomeUnknown = "unknown"
 )
 
 // DefaultConcurrency is how many images (and containers, volumes,
@@ -44,6 +48,11 @@ type Result struct {
 	// bytes the daemon reports reclaimed.
 	Bytes int64
 	Time  time.Time
+	// Deleted are the images the daemon deleted with this action besides
+	// the action's own: untagged parents pruned with a child.
+	Deleted []string
+	// Seq is the action's place in the plan, as the journal numbers it.
+	Seq int
 }
 
 // Progress is told about every result as it is known; calls are
@@ -54,10 +63,15 @@ type Progress interface {
 	Finish()
 }
 
-// Journal records every result. A write error stops the apply: actions
-// not yet attempted are skipped.
+// Journal records a run: its beginning, the intent of each removal just
+// before the first call that changes the host, every result, and its end.
+// A write error stops the apply: actions not yet attempted are skipped,
+// and nothing is sent to the daemon that the journal did not record first.
 type Journal interface {
+	Begin(run, command string, actions int) error
+	Intend(run, command string, seq int, act policy.Action) error
 	Record(run, command string, r Result) error
+	End(run, command string, s Summary) error
 }
 
 // Options are the parameters of one apply.
@@ -125,6 +139,11 @@ func Apply(ctx context.Context, d Daemon, actions []policy.Action, opts Options)
 		}
 	}
 
+	if j := opts.Journal; j != nil {
+		if err := j.Begin(a.run, opts.Command, len(actions)); err != nil {
+			a.journalErr = err
+		}
+	}
 	start := opts.Clock()
 	if opts.Progress != nil {
 		opts.Progress.Start(len(a.actions))
@@ -143,6 +162,13 @@ func Apply(ctx context.Context, d Daemon, actions []policy.Action, opts Options)
 		}
 	}
 	report.Summary = Summarize(a.actions, a.results, before, after)
+	// A run with an unknown outcome stays open in the journal: the next
+	// run reconciles it.
+	if j := opts.Journal; j != nil && a.journalErr == nil && report.Summary.Unknown == 0 {
+		if err := j.End(a.run, opts.Command, report.Summary); err != nil {
+			a.journalErr = err
+		}
+	}
 
 	switch {
 	case a.journalErr != nil:
@@ -161,9 +187,10 @@ type applier struct {
 	actions []policy.Action
 	results []Result
 
-	mu         sync.Mutex // guards done, journalErr, and calls to Progress
+	mu         sync.Mutex // guards done, journalErr, intended, and calls to Progress and Journal
 	done       int
 	journalErr error
+	intended   []bool // the journal has the intent of action i
 }
 
 func newApplier(api Daemon, actions []policy.Action, opts Options) *applier {
@@ -171,11 +198,12 @@ func newApplier(api Daemon, actions []policy.Action, opts Options) *applier {
 		opts.Concurrency = DefaultConcurrency
 	}
 	return &applier{
-		api:     api,
-		opts:    opts,
-		run:     fmt.Sprintf("%s-%d", opts.Clock().UTC().Format("20060102T150405.000Z"), os.Getpid()),
-		actions: actions,
-		results: make([]Result, len(actions)),
+		api:      api,
+		opts:     opts,
+		run:      fmt.Sprintf("%s-%d", opts.Clock().UTC().Format("20060102T150405.000Z"), os.Getpid()),
+		actions:  actions,
+		results:  make([]Result, len(actions)),
+		intended: make([]bool, len(actions)),
 	}
 }
 
@@ -199,7 +227,9 @@ func (a *applier) applyAll(ctx context.Context) {
 	}
 
 	a.parallel(ctx, byKind[policy.KindContainer], a.container)
-	a.parallelGroups(ctx, imageGroups, a.imageGroup)
+	for _, wave := range childrenFirst(a.actions, imageGroups) {
+		a.parallelGroups(ctx, wave, a.imageGroup)
+	}
 	a.parallel(ctx, byKind[policy.KindVolume], a.volume)
 	a.parallel(ctx, byKind[policy.KindNetwork], a.network)
 	a.parallel(ctx, byKind[policy.KindBuildCache], a.pruneCache)
@@ -210,6 +240,42 @@ func (a *applier) applyAll(ctx context.Context) {
 			a.finish(i, OutcomeSkipped, "not attempted: unknown kind of action", 0)
 		}
 	}
+}
+
+// childrenFirst orders the image groups in waves: the images nothing in
+// the plan is built on first, then their parents, and so on. A parent
+// removed with its children then goes by its own removal, once the last
+// child is gone, and each image's result says what happened to it (a
+// parent untagged before its child would be deleted by the child's
+// removal instead).
+func childrenFirst(actions []policy.Action, groups [][]int) [][][]int {
+	groupOf := make(map[string]int, len(groups))
+	for g, idx := range groups {
+		groupOf[actions[idx[0]].ID] = g
+	}
+	height := make([]int, len(groups))
+	for _, idx := range groups {
+		// Walk up from each group: every ancestor in the plan is at least
+		// one higher than its child.
+		h, id := 0, actions[idx[0]].Parent
+		for hops := 0; id != "" && hops < len(groups); hops++ {
+			pg, ok := groupOf[id]
+			if !ok {
+				break
+			}
+			h++
+			height[pg] = max(height[pg], h)
+			id = actions[groups[pg][0]].Parent
+		}
+	}
+	var waves [][][]int
+	for g, idx := range groups {
+		for len(waves) <= height[g] {
+			waves = append(waves, nil)
+		}
+		waves[height[g]] = append(waves[height[g]], idx)
+	}
+	return waves
 }
 
 func (a *applier) parallel(ctx context.Context, idx []int, do func(context.Context, int)) {
@@ -255,8 +321,12 @@ func (a *applier) halted(ctx context.Context) string {
 
 // finish records the result of action i, journals it and reports progress.
 func (a *applier) finish(i int, outcome, detail string, bytes int64) {
-	act := a.actions[i]
-	r := Result{Action: act, Outcome: outcome, Detail: detail, Bytes: bytes, Time: a.opts.Clock()}
+	a.finishResult(Result{Outcome: outcome, Detail: detail, Bytes: bytes}, i)
+}
+
+// finishResult records r as the result of action i.
+func (a *applier) finishResult(r Result, i int) {
+	r.Action, r.Seq, r.Time = a.actions[i], i, a.opts.Clock()
 	a.results[i] = r // each index is written by one goroutine only
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -271,11 +341,62 @@ func (a *applier) finish(i int, outcome, detail string, bytes int64) {
 	}
 }
 
-// finishErr records a failed removal call: gone and known-safe races are
-// skipped, anything else failed, with the daemon's message.
-func (a *applier) finishErr(i int, err error) {
+// intend journals that action i is about to change the host. When it
+// cannot be journalled, the action is finished as not attempted and
+// intend returns false: nothing is removed that the journal did not
+// record first.
+func (a *applier) intend(i int) bool {
+	j := a.opts.Journal
+	if j == nil {
+		return true
+	}
+	a.mu.Lock()
+	err := a.journalErr
+	if err == nil && !a.intended[i] {
+		if err = j.Intend(a.run, a.opts.Command, i, a.actions[i]); err != nil {
+			a.journalErr = err
+		}
+		a.intended[i] = true
+	}
+	a.mu.Unlock()
+	if err != nil {
+		a.finish(i, OutcomeSkipped, "not attempted: the journal cannot be written", 0)
+		return false
+	}
+	return true
+}
+
+// settleTimeout bounds the look at an object after a removal call failed.
+const settleTimeout = 10 * time.Second
+
+// settle records the outcome of a removal call for action i that returned
+// err. Gone and known-safe races are skipped. Anything else may or may
+// not have taken effect (the daemon went away in the middle of the call, a
+// connection dropped, the call was cut short), so the object is looked at
+// again and what is true is recorded; when the daemon cannot even be
+// asked, the outcome is unknown, and the next run reconciles it.
+func (a *applier) settle(ctx context.Context, i int, err error) {
 	outcome, detail := classifyRemoveError(err)
-	a.finish(i, outcome, detail, 0)
+	if outcome == OutcomeSkipped && !errors.Is(err, context.Canceled) {
+		a.finish(i, outcome, detail, 0)
+		return
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	truth, lerr := lookAgain(lctx, a.api, a.actions[i])
+	switch {
+	case lerr != nil:
+		a.finish(i, OutcomeUnknown, fmt.Sprintf("the call failed (%s) and the daemon could not be asked what happened (%s): "+
+			"the next prune or watch checks", err, lerr), 0)
+	case truth.Outcome == "":
+		if errors.Is(err, context.Canceled) {
+			outcome, detail = OutcomeSkipped, "interrupted: the call was cut short, and the object is unchanged"
+		}
+		a.finish(i, outcome, detail, 0)
+	default:
+		truth.Detail += " (the call itself failed: " + err.Error() + ")"
+		a.finishResult(truth, i)
+	}
 }
 
 // recheckFailed classifies a re-check that could not be made: the object

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,11 @@ type fakeDaemon struct {
 	calls      []string
 	// errs makes a removal call fail: call ("rmi app:1") -> error.
 	errs map[string]error
+	// lost makes a removal call take effect and then fail, as when the
+	// daemon dies before it answers: call -> error.
+	lost map[string]error
+	// down makes every later inspect fail: the daemon is gone.
+	down bool
 	// inFlight counts removal calls in progress per image, to catch
 	// concurrent removals of one image.
 	inFlight   map[string]int
@@ -32,6 +38,7 @@ type fakeDaemon struct {
 type fakeImage struct {
 	tags, digests []string
 	users         []string
+	parent        string
 }
 
 func newFakeDaemon() *fakeDaemon {
@@ -41,6 +48,7 @@ func newFakeDaemon() *fakeDaemon {
 		volumes:    map[string]Volume{},
 		networks:   map[string]bool{},
 		errs:       map[string]error{},
+		lost:       map[string]error{},
 		inFlight:   map[string]int{},
 	}
 }
@@ -59,6 +67,9 @@ type kindError struct {
 
 func (e kindError) Error() string { return e.msg }
 func (e kindError) Unwrap() error { return e.kind }
+
+// errDown is what every call gets from a daemon that is gone.
+var errDown = errors.New("cannot connect to the Docker daemon")
 
 func notFound(what string) error { return kindError{"No such " + what, ErrNotFound} }
 
@@ -84,6 +95,9 @@ func (f *fakeDaemon) findImage(ref string) (string, *fakeImage) {
 func (f *fakeDaemon) InspectImage(_ context.Context, ref string) (Image, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return Image{}, errDown
+	}
 	id, img := f.findImage(ref)
 	if img == nil {
 		return Image{}, notFound("image " + ref)
@@ -103,6 +117,9 @@ func (f *fakeDaemon) ImageUsers(_ context.Context, id string) ([]string, error) 
 func (f *fakeDaemon) InspectContainer(_ context.Context, id string) (Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return Container{}, errDown
+	}
 	c := f.containers[id]
 	if c == nil {
 		return Container{}, notFound("container " + id)
@@ -167,14 +184,45 @@ func (f *fakeDaemon) RemoveImageRef(_ context.Context, ref string) (ImageRemoval
 	if len(img.users) > 0 {
 		return out, changed("conflict: unable to delete (must be forced) - image is being used by stopped container")
 	}
+	if f.hasChildren(id) {
+		if ref == id {
+			return out, changed("conflict: unable to delete " + policy.ShortID(id) + " (cannot be forced) - image has dependent child images")
+		}
+		return out, nil // untagged; the children keep it
+	}
 	delete(f.images, id)
 	out.Deleted = []string{id}
+	// Untagged parents go with it, as PruneChildren does.
+	for p := img.parent; p != ""; {
+		pimg := f.images[p]
+		if pimg == nil || len(pimg.tags) > 0 || f.hasChildren(p) {
+			break
+		}
+		delete(f.images, p)
+		out.Deleted = append(out.Deleted, p)
+		p = pimg.parent
+	}
+	if err := f.lost["rmi "+ref]; err != nil {
+		return ImageRemoval{}, err
+	}
 	return out, nil
+}
+
+func (f *fakeDaemon) hasChildren(id string) bool {
+	for _, img := range f.images {
+		if img.parent == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeDaemon) InspectVolume(_ context.Context, name string) (Volume, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return Volume{}, errDown
+	}
 	v, ok := f.volumes[name]
 	if !ok {
 		return Volume{}, notFound("volume " + name)
@@ -189,6 +237,18 @@ func (f *fakeDaemon) RemoveVolume(_ context.Context, name string) error {
 		return err
 	}
 	delete(f.volumes, name)
+	return nil
+}
+
+func (f *fakeDaemon) InspectNetwork(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errDown
+	}
+	if !f.networks[id] {
+		return notFound("network " + id)
+	}
 	return nil
 }
 
@@ -340,6 +400,11 @@ var (
 type recordingJournal struct {
 	mu      sync.Mutex
 	records []journalRecord
+	// log is every call, in order: "begin N", "intent SEQ", "outcome SEQ
+	// OUTCOME", "end".
+	log []string
+	// failIntent makes every Intend fail, as a full disk would.
+	failIntent bool
 }
 
 type journalRecord struct {
@@ -351,6 +416,31 @@ func (j *recordingJournal) Record(run, command string, r Result) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.records = append(j.records, journalRecord{run, command, r})
+	j.log = append(j.log, fmt.Sprintf("outcome %d %s", r.Seq, r.Outcome))
+	return nil
+}
+
+func (j *recordingJournal) Begin(run, command string, actions int) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.log = append(j.log, fmt.Sprintf("begin %d", actions))
+	return nil
+}
+
+func (j *recordingJournal) Intend(run, command string, seq int, act policy.Action) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.failIntent {
+		return errors.New("disk full")
+	}
+	j.log = append(j.log, fmt.Sprintf("intent %d", seq))
+	return nil
+}
+
+func (j *recordingJournal) End(run, command string, s Summary) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.log = append(j.log, "end")
 	return nil
 }
 
@@ -489,5 +579,208 @@ func TestClassifyRemoveError(t *testing.T) {
 		if got, detail := classifyRemoveError(tt.err); got != tt.outcome {
 			t.Errorf("%v: %s (%s), want %s", tt.err, got, detail, tt.outcome)
 		}
+	}
+}
+
+// The journal hears of a run in order: its beginning, then for each action
+// that changes the host an intent before its outcome, then its end. An
+// action skipped before any call has an outcome and no intent.
+func TestApplyJournalsIntentsBeforeOutcomes(t *testing.T) {
+	t.Parallel()
+	f := newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{tags: []string{"a:1"}}
+	f.containers["c1"] = &Container{Name: "c1", State: "exited"}
+	j := &recordingJournal{}
+	actions := []policy.Action{
+		{Kind: policy.KindContainer, Action: "remove", ID: "c1", Name: "c1", Expect: policy.Expectation{State: "exited"}},
+		imageAction("remove", "a:1", 1, 10),
+		imageAction("remove", "gone:1", 2, 10), // skipped at its re-check: no intent
+	}
+	if _, err := Apply(context.Background(), f, actions, Options{Command: "test", Journal: j, Clock: testClock}); err != nil {
+		t.Fatal(err)
+	}
+	// Images go in parallel: order only within each action.
+	at := func(s string) int { return slices.Index(j.log, s) }
+	switch {
+	case len(j.log) != 7 || j.log[0] != "begin 3" || j.log[6] != "end":
+		t.Errorf("journal calls %v: want begin first and end last, 7 in all", j.log)
+	case at("intent 0") > at("outcome 0 removed") || at("intent 0") < 0:
+		t.Errorf("container: %v", j.log)
+	case at("intent 1") > at("outcome 1 removed") || at("intent 1") < 0:
+		t.Errorf("image a:1: %v", j.log)
+	case at("outcome 2 skipped") < 0 || at("intent 2") >= 0:
+		t.Errorf("gone:1 has an intent, or no outcome: %v", j.log)
+	}
+}
+
+// When the journal cannot take an intent (a full disk), the removal is
+// not sent: nothing changes that the journal did not record first.
+func TestApplySendsNothingTheJournalDidNotRecord(t *testing.T) {
+	t.Parallel()
+	f := newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{tags: []string{"a:1"}}
+	j := &recordingJournal{failIntent: true}
+	rep, err := Apply(context.Background(), f, []policy.Action{imageAction("remove", "a:1", 1, 10)},
+		Options{Journal: j, Clock: testClock})
+	if err == nil {
+		t.Error("want the journal's error")
+	}
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "rmi") {
+			t.Errorf("removal sent without an intent: %v", f.calls)
+		}
+	}
+	if got := outcomes(rep)["image a:1"]; got != "skipped: not attempted: the journal cannot be written" {
+		t.Errorf("result %q", got)
+	}
+}
+
+// A removal whose answer is lost (the daemon died in the middle) is looked
+// at again: gone is removed, still there is failed, and a daemon that
+// cannot be asked makes the outcome unknown, and the run stays open in the
+// journal for the next one to reconcile.
+func TestApplySettlesLostAnswers(t *testing.T) {
+	t.Parallel()
+	dropped := errors.New("connection reset by peer")
+	f := newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{tags: []string{"took:1"}}
+	f.images[imgID(2)] = &fakeImage{tags: []string{"kept:1"}}
+	f.lost["rmi took:1"] = dropped
+	f.errs["rmi kept:1"] = dropped
+	j := &recordingJournal{}
+	rep, err := Apply(context.Background(), f, []policy.Action{
+		imageAction("remove", "took:1", 1, 10),
+		imageAction("remove", "kept:1", 2, 10),
+	}, Options{Journal: j, Clock: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(rep)
+	if !strings.HasPrefix(got["image took:1"], "removed: the image is gone (the call itself failed: connection reset by peer)") {
+		t.Errorf("took:1: %q", got["image took:1"])
+	}
+	if got["image kept:1"] != "failed: daemon: connection reset by peer" {
+		t.Errorf("kept:1: %q", got["image kept:1"])
+	}
+	if rep.Summary.Removed != 1 || rep.Summary.Failed != 1 || rep.Summary.ReclaimedBytes != 10 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+
+	// The daemon is gone after the call: unknown.
+	f = newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{tags: []string{"took:1"}}
+	f.lost["rmi took:1"] = dropped
+	f.errs["rmi took:1"] = nil
+	j = &recordingJournal{}
+	fd := &downAfterRemoval{fakeDaemon: f}
+	rep, _ = Apply(context.Background(), fd, []policy.Action{imageAction("remove", "took:1", 1, 10)},
+		Options{Journal: j, Clock: testClock})
+	if rep.Results[0].Outcome != OutcomeUnknown || rep.Summary.Unknown != 1 {
+		t.Errorf("result %+v, summary %+v: want unknown", rep.Results[0], rep.Summary)
+	}
+	if slices.Contains(j.log, "end") {
+		t.Errorf("the run was ended with an unknown outcome: %v", j.log)
+	}
+}
+
+// downAfterRemoval is a daemon that goes away once it has removed an image.
+type downAfterRemoval struct{ *fakeDaemon }
+
+func (d *downAfterRemoval) RemoveImageRef(ctx context.Context, ref string) (ImageRemoval, error) {
+	out, err := d.fakeDaemon.RemoveImageRef(ctx, ref)
+	d.mu.Lock()
+	d.down = true
+	d.mu.Unlock()
+	return out, err
+}
+
+// A child's removal that takes its untagged parent with it says so.
+func TestApplyReportsParentsDeletedWithAChild(t *testing.T) {
+	t.Parallel()
+	f := newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{} // an untagged parent
+	f.images[imgID(2)] = &fakeImage{tags: []string{"child:1"}, parent: imgID(1)}
+	act := imageAction("remove", "child:1", 2, 10)
+	act.UntaggedParents = []string{imgID(1)}
+	rep, err := Apply(context.Background(), f, []policy.Action{act}, Options{Clock: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Results[0]
+	if r.Outcome != OutcomeRemoved || !slices.Equal(r.Deleted, []string{imgID(1)}) ||
+		!strings.Contains(r.Detail, "also deleted untagged parent image "+policy.ShortID(imgID(1))) {
+		t.Errorf("result %+v", r)
+	}
+}
+
+// Reconcile tells what an interrupted run's intents came to.
+func TestReconcile(t *testing.T) {
+	t.Parallel()
+	f := newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{tags: []string{"still:1"}}
+	f.images[imgID(3)] = &fakeImage{tags: []string{"other:1"}}
+	f.containers["c-there"] = &Container{Name: "there"}
+	intents := []Intent{
+		{Seq: 0, Action: imageAction("remove", "gone:1", 2, 10)},  // the image is gone: removed
+		{Seq: 1, Action: imageAction("remove", "still:1", 1, 10)}, // as planned: not done
+		{Seq: 2, Action: imageAction("untag", "moved:1", 3, 0)},   // the tag is gone: untagged
+		{Seq: 3, Action: policy.Action{Kind: policy.KindContainer, Action: "remove", ID: "c-there"}},
+		{Seq: 4, Action: policy.Action{Kind: policy.KindBuildCache, Action: "prune"}}, // cannot tell
+	}
+	rs := Reconcile(context.Background(), f, intents, testClock)
+	var got []string
+	for _, r := range rs {
+		got = append(got, fmt.Sprintf("%d %s", r.Seq, r.Outcome))
+	}
+	want := []string{"0 removed", "1 skipped", "2 untagged", "3 skipped", "4 unknown"}
+	if !slices.Equal(got, want) {
+		t.Errorf("reconciled %v, want %v", got, want)
+	}
+	if rs[0].Bytes != 10 {
+		t.Errorf("a reconciled removal frees the plan's bytes: %+v", rs[0])
+	}
+}
+
+// A parent and its child in one plan: the child goes first, so the
+// parent goes by its own removal and each result says what happened to
+// its image. (Untagged first, the parent would have gone with the child's
+// removal, reported as only untagged.)
+func TestApplyRemovesChildrenBeforeParents(t *testing.T) {
+	t.Parallel()
+	f := newFakeDaemon()
+	f.images[imgID(1)] = &fakeImage{tags: []string{"pc-base:1"}}
+	f.images[imgID(2)] = &fakeImage{tags: []string{"pc-mid:1"}, parent: imgID(1)}
+	f.images[imgID(3)] = &fakeImage{tags: []string{"pc-top:1"}, parent: imgID(2)}
+	withParent := func(a policy.Action, parent int) policy.Action {
+		a.Parent = imgID(parent)
+		return a
+	}
+	// In plan order the parents come first, as a plan sorts them.
+	actions := []policy.Action{
+		imageAction("remove", "pc-base:1", 1, 10),
+		withParent(imageAction("remove", "pc-mid:1", 2, 20), 1),
+		withParent(imageAction("remove", "pc-top:1", 3, 30), 2),
+	}
+	rep, err := Apply(context.Background(), f, actions, Options{Concurrency: 4, Clock: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Outcome != OutcomeRemoved || r.Detail != "" || len(r.Deleted) != 0 {
+			t.Errorf("%s: %s %q deleted %v: want removed by its own removal", r.Action.Ref, r.Outcome, r.Detail, r.Deleted)
+		}
+	}
+	if len(f.images) != 0 || rep.Summary.ReclaimedBytes != 60 {
+		t.Errorf("%d images left, %d bytes reclaimed", len(f.images), rep.Summary.ReclaimedBytes)
+	}
+	want := []string{"rmi pc-top:1", "rmi pc-mid:1", "rmi pc-base:1"}
+	var got []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "rmi") {
+			got = append(got, c)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("removal order %v, want %v", got, want)
 	}
 }

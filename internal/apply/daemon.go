@@ -28,6 +28,8 @@ type Daemon interface {
 	RemoveImageRef(ctx context.Context, ref string) (ImageRemoval, error)
 	InspectVolume(ctx context.Context, name string) (Volume, error)
 	RemoveVolume(ctx context.Context, name string) error
+	// InspectNetwork returns nil when the network exists.
+	InspectNetwork(ctx context.Context, id string) error
 	RemoveNetwork(ctx context.Context, id string) error
 	// PruneBuildCache prunes as the rule says and returns the bytes the
 	// daemon reports reclaimed.

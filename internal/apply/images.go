@@ -71,31 +71,67 @@ func (a *applier) removeTag(ctx context.Context, i int, cur *Image, planned map[
 		a.finish(i, OutcomeSkipped, a.tagGone(ctx, act.Ref, act.ID), 0)
 		return false
 	}
+	if !a.intend(i) {
+		return false
+	}
 	rm, err := a.api.RemoveImageRef(ctx, act.Ref)
 	if err != nil {
-		a.finishErr(i, err)
+		a.settle(ctx, i, err)
 		return false
 	}
 	cur.forget(rm.Untagged)
 	cur.forget([]string{act.Ref})
+	also := othersDeleted(rm, act)
 	switch {
 	case slices.Contains(rm.Deleted, act.ID):
-		if act.Action == policy.ActionRemove {
-			a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
-		} else {
-			a.finish(i, OutcomeRemoved, "the image went with the tag: no other reference was left", 0)
+		r := Result{Outcome: OutcomeRemoved, Bytes: max(act.Bytes, 0), Deleted: also}
+		if act.Action != policy.ActionRemove {
+			r.Detail, r.Bytes = "the image went with the tag: no other reference was left", 0
 		}
+		a.finishResult(withParents(r), i)
 		return true
 	case act.Action != policy.ActionRemove:
-		a.finish(i, OutcomeUntagged, "", 0)
+		a.finishResult(withParents(Result{Outcome: OutcomeUntagged, Deleted: also}), i)
 		return false
 	case len(cur.Tags) == 0 && len(cur.Digests) > 0:
 		// Digest references of other repositories keep it: the image has
 		// no tag left, so they go too.
 		return a.removeDigests(ctx, i, cur)
 	}
-	a.finish(i, OutcomeUntagged, whyItStayed(*cur, planned), 0)
+	a.finishResult(withParents(Result{Outcome: OutcomeUntagged, Detail: whyItStayed(*cur, planned), Deleted: also}), i)
 	return false
+}
+
+// othersDeleted are the untagged parents of act's image that a removal
+// deleted with it. (The daemon's list of deletions also names layers: only
+// the images the plan knows may go with this one count.)
+func othersDeleted(rm ImageRemoval, act policy.Action) []string {
+	var out []string
+	for _, d := range rm.Deleted {
+		if slices.Contains(act.UntaggedParents, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// withParents says, in r's detail, which other images went with it, so
+// the result and the journal tell what happened to each image.
+func withParents(r Result) Result {
+	if len(r.Deleted) == 0 {
+		return r
+	}
+	ids := make([]string, len(r.Deleted))
+	for i, d := range r.Deleted {
+		ids[i] = policy.ShortID(d)
+	}
+	note := "the daemon also deleted untagged parent image " + policy.Examples(ids, 3)
+	if r.Detail == "" {
+		r.Detail = note
+	} else {
+		r.Detail += "; " + note
+	}
+	return r
 }
 
 // whyItStayed says why a removal only untagged the image cur: a tag added
@@ -132,16 +168,20 @@ func (a *applier) removeUntagged(ctx context.Context, i int, cur *Image) {
 		a.removeDigests(ctx, i, cur)
 		return
 	}
+	if !a.intend(i) {
+		return
+	}
 	rm, err := a.api.RemoveImageRef(ctx, act.ID)
 	if err != nil {
-		a.finishErr(i, err)
+		a.settle(ctx, i, err)
 		return
 	}
+	also := othersDeleted(rm, act)
 	if slices.Contains(rm.Deleted, act.ID) {
-		a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+		a.finishResult(withParents(Result{Outcome: OutcomeRemoved, Bytes: max(act.Bytes, 0), Deleted: also}), i)
 		return
 	}
-	a.finish(i, OutcomeUntagged, "only untagged: the daemon kept the image", 0)
+	a.finishResult(withParents(Result{Outcome: OutcomeUntagged, Detail: "only untagged: the daemon kept the image", Deleted: also}), i)
 }
 
 // removeDigests removes the image's digest references one by one; the last
@@ -149,24 +189,30 @@ func (a *applier) removeUntagged(ctx context.Context, i int, cur *Image) {
 func (a *applier) removeDigests(ctx context.Context, i int, cur *Image) bool {
 	act := a.actions[i]
 	digests := slices.Clone(cur.Digests)
+	var also []string
 	for _, d := range digests {
 		if reason := a.halted(ctx); reason != "" {
 			a.finish(i, OutcomeSkipped, reason, 0)
 			return false
 		}
+		if !a.intend(i) {
+			return false
+		}
 		rm, err := a.api.RemoveImageRef(ctx, d)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			a.finishErr(i, err)
+			a.settle(ctx, i, err)
 			return false
 		}
 		cur.forget(rm.Untagged)
 		cur.forget([]string{d})
+		also = append(also, othersDeleted(rm, act)...)
 		if slices.Contains(rm.Deleted, act.ID) {
-			a.finish(i, OutcomeRemoved, "with its digest references "+policy.Examples(digests, 3), max(act.Bytes, 0))
+			a.finishResult(withParents(Result{Outcome: OutcomeRemoved, Bytes: max(act.Bytes, 0), Deleted: also,
+				Detail: "with its digest references " + policy.Examples(digests, 3)}), i)
 			return true
 		}
 	}
-	a.finish(i, OutcomeUntagged, "digest references removed, but the daemon kept the image", 0)
+	a.finishResult(withParents(Result{Outcome: OutcomeUntagged, Detail: "digest references removed, but the daemon kept the image", Deleted: also}), i)
 	return false
 }
 

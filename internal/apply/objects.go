@@ -25,8 +25,11 @@ func (a *applier) container(ctx context.Context, i int) {
 		return
 	}
 	force := act.Force && (cur.State == policy.StateRunning || cur.State == policy.StatePaused || cur.State == policy.StateRestarting)
+	if !a.intend(i) {
+		return
+	}
 	if err := a.api.RemoveContainer(ctx, act.ID, force, act.RemoveVolumes); err != nil {
-		a.finishErr(i, err)
+		a.settle(ctx, i, err)
 		return
 	}
 	a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
@@ -51,8 +54,11 @@ func (a *applier) volume(ctx context.Context, i int) {
 		a.finish(i, OutcomeSkipped, "volume recreated since the plan", 0)
 		return
 	}
+	if !a.intend(i) {
+		return
+	}
 	if err := a.api.RemoveVolume(ctx, act.Name); err != nil {
-		a.finishErr(i, err)
+		a.settle(ctx, i, err)
 		return
 	}
 	a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
@@ -66,8 +72,11 @@ func (a *applier) network(ctx context.Context, i int) {
 	if ref == "" {
 		ref = act.Name
 	}
+	if !a.intend(i) {
+		return
+	}
 	if err := a.api.RemoveNetwork(ctx, ref); err != nil {
-		a.finishErr(i, err)
+		a.settle(ctx, i, err)
 		return
 	}
 	a.finish(i, OutcomeRemoved, "", 0)
@@ -80,9 +89,12 @@ func (a *applier) pruneCache(ctx context.Context, i int) {
 		a.finish(i, OutcomeFailed, "the plan carries no build cache parameters", 0)
 		return
 	}
+	if !a.intend(i) {
+		return
+	}
 	n, err := a.api.PruneBuildCache(ctx, *act.BuildCache)
 	if err != nil {
-		a.finishErr(i, err)
+		a.settle(ctx, i, err)
 		return
 	}
 	a.finish(i, OutcomeRemoved, "the daemon reclaimed "+policy.HumanSize(n), n)

@@ -27,6 +27,9 @@ type Counts struct {
 	Untagged int `json:"untagged"`
 	Skipped  int `json:"skipped"`
 	Failed   int `json:"failed"`
+	// Unknown are removals whose effect could not be known (see
+	// OutcomeUnknown).
+	Unknown int `json:"unknown"`
 	// PlannedBytes is what the plan expected to reclaim.
 	PlannedBytes int64 `json:"planned_bytes"`
 	// ReclaimedBytes is the plan's figure for what was actually removed
@@ -71,6 +74,8 @@ func Summarize(actions []policy.Action, results []Result, before, after DiskTota
 			k.Skipped++
 		case OutcomeFailed:
 			k.Failed++
+		case OutcomeUnknown:
+			k.Unknown++
 		}
 	}
 	measured := before != nil && after != nil
@@ -91,6 +96,7 @@ func Summarize(actions []policy.Action, results []Result, before, after DiskTota
 		s.Untagged += k.Untagged
 		s.Skipped += k.Skipped
 		s.Failed += k.Failed
+		s.Unknown += k.Unknown
 		s.PlannedBytes += k.PlannedBytes
 		s.ReclaimedBytes += k.ReclaimedBytes
 		s.Kinds = append(s.Kinds, *k)

@@ -10,7 +10,6 @@ import (
 	"github.com/docker-shaper/docker-shaper/internal/docker"
 	"github.com/docker-shaper/docker-shaper/internal/logging"
 	"github.com/docker-shaper/docker-shaper/internal/store"
-	"github.com/docker-shaper/docker-shaper/policy"
 )
 
 // enforceOptions are the parameters of one plan-and-apply.
@@ -58,6 +57,12 @@ func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *a
 	}
 	defer release()
 
+	jpath := filepath.Join(h.Dir, store.JournalFile)
+	remover := docker.NewRemover(docker.FinishingClient{APIClient: d.cli.Client()}, d.clock)
+	if err := d.reconcile(ctx, jpath, remover); err != nil {
+		return nil, nil, fmt.Errorf("%w: nothing was removed", err)
+	}
+
 	res, err := d.buildPlan(ctx, opts.Plan, h)
 	if err != nil {
 		return nil, nil, err
@@ -71,14 +76,14 @@ func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *a
 		}
 	}
 
-	j, err := store.OpenJournal(filepath.Join(h.Dir, store.JournalFile))
+	j, err := store.OpenJournal(jpath)
 	if err != nil {
 		return res, nil, fmt.Errorf("%w: nothing was removed", err)
 	}
-	remover := docker.NewRemover(docker.FinishingClient{APIClient: d.cli.Client()}, d.clock)
+	defer j.Close()
 	report, err := apply.Apply(ctx, remover, res.Plan.Actions, apply.Options{
 		Command:     opts.Command,
-		Journal:     journal{j},
+		Journal:     journal{j: j, clock: d.clock},
 		Progress:    opts.Progress,
 		Measure:     opts.Measure,
 		Concurrency: opts.Concurrency,
@@ -89,20 +94,4 @@ func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *a
 	}
 	logging.From(ctx).Debug("applied", "actions", len(res.Plan.Actions), "took", report.Took, "journal", j.Path())
 	return res, report, err
-}
-
-// journal records apply's results in the daemon's journal.
-type journal struct{ j *store.Journal }
-
-func (j journal) Record(run, command string, r apply.Result) error {
-	act := r.Action
-	e := store.Entry{
-		Time: r.Time, Run: run, Command: command,
-		Kind: act.Kind, Action: act.Action, Ref: act.Ref, Name: act.Name, ID: act.ID,
-		Rule: act.Rule, Reason: act.Reason, Bytes: r.Bytes, Outcome: r.Outcome, Detail: r.Detail,
-	}
-	if act.Kind == policy.KindImage {
-		e.Digests = act.Digests
-	}
-	return j.j.Append(e)
 }

@@ -67,8 +67,21 @@ func runPruneDryRun(ctx context.Context, d deps, opts pruneOptions) error {
 }
 
 // runPrune plans with the real clock, shows the plan, asks (unless -f),
-// and applies it under the daemon's removal lock (see enforce).
+// and applies it under the daemon's removal lock (see enforce). SIGINT and
+// SIGTERM stop it cleanly (see interruptible): the exit status says so.
 func runPrune(ctx context.Context, d deps, opts pruneOptions) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	err := prune(ctx, d, opts)
+	var sig interrupted
+	if errors.As(context.Cause(ctx), &sig) && err != nil {
+		return cli.StatusError{StatusCode: sig.exitCode(), Status: fmt.Sprintf(
+			"prune %s: no removal was started after it; every outcome is in the journal", sig)}
+	}
+	return err
+}
+
+func prune(ctx context.Context, d deps, opts pruneOptions) error {
 	out, errOut := d.cli.Out(), d.cli.Err()
 	jsonOut := opts.format == render.FormatJSON
 	shown := false
@@ -133,6 +146,9 @@ func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error,
 	case report.Summary.Failed > 0:
 		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and the journal",
 			render.Plural(report.Summary.Failed, "removal", "removals"), report.Summary.Actions)}
+	case report.Summary.Unknown > 0:
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("what %s of %d did is unknown: the daemon could not be asked; "+
+			"the next prune or watch reconciles it", render.Plural(report.Summary.Unknown, "removal", "removals"), report.Summary.Actions)}
 	}
 	return nil
 }

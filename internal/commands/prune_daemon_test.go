@@ -56,6 +56,17 @@ type pruneEnv struct {
 	policy string
 	// context names the docker context commands run through.
 	context string
+	// policyText is the policy file's content.
+	policyText string
+}
+
+// policySource replaces the policy file's content.
+func (e *pruneEnv) policySource(src string) {
+	e.t.Helper()
+	if err := os.WriteFile(e.policy, []byte(src), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	e.policyText = src
 }
 
 func newPruneEnv(t testing.TB, policySrc string) *pruneEnv {
@@ -315,7 +326,7 @@ func TestApplyRechecksEachObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := apply.Apply(ctx, docker.NewRemover(e.api, clock.Seconds), res.Plan.Actions,
-		apply.Options{Command: "test", Journal: journal{j}, Measure: true, Clock: clock.Seconds})
+		apply.Options{Command: "test", Journal: journal{j: j, clock: clock.Seconds}, Measure: true, Clock: clock.Seconds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +377,7 @@ func TestApplyRechecksEachObject(t *testing.T) {
 		}
 	}
 
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +599,7 @@ func TestPruneMixedPlan(t *testing.T) {
 	} else if *s.MeasuredBytes < 1100 {
 		t.Errorf("measured %d bytes, want at least the 1100 payload bytes of the two removed images", *s.MeasuredBytes)
 	}
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -733,4 +744,23 @@ func actionsOf(t testing.TB, doc string) string {
 		fmt.Fprintln(&b, a)
 	}
 	return b.String()
+}
+
+// journalOutcomes reads the outcome records of the journal at path: what
+// became of each action.
+func journalOutcomes(path string) ([]store.Entry, error) {
+	lines, err := store.ReadJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Entry
+	for _, e := range lines.Entries {
+		if e.IsOutcome() {
+			out = append(out, e)
+		}
+	}
+	if len(lines.Torn) > 0 {
+		return out, fmt.Errorf("%s: torn lines %v", path, lines.Torn)
+	}
+	return out, nil
 }

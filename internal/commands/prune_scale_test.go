@@ -10,7 +10,6 @@ import (
 
 	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/fixture"
-	"github.com/docker-shaper/docker-shaper/internal/store"
 	"github.com/docker-shaper/docker-shaper/policy"
 )
 
@@ -201,7 +200,7 @@ func TestPruneScale(t *testing.T) {
 
 	// The summary counts are the journal's.
 	s := doc.Summary
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}

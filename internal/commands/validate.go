@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
@@ -26,6 +27,9 @@ func newValidateCommand(d deps) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				// A FILE given is a file named: "" is an error, as for --policy.
+				if args[0] == "" {
+					return errors.New(`validate "" names no file: give a policy file, or no argument for the usual lookup`)
+				}
 				opts.policy = policyFlag{path: args[0], set: true}
 			}
 			return runValidate(cmd.Context(), d, opts)

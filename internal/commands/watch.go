@@ -47,6 +47,8 @@ func newWatchCommand(d deps) *cobra.Command {
 
 // runWatch runs the watcher (see watch.Run), enforcing as prune -f does.
 func runWatch(ctx context.Context, d deps, opts watchOptions) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
 	// A broken policy stops the watcher before it contacts the daemon.
 	lp, err := d.loadPolicy(d.cli.Err(), opts.policy)
 	if err != nil {

@@ -329,7 +329,7 @@ func TestWatchReloadsThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestWatchStopsCleanlyWhileEnforcing(t *testing.T) {
 	if st := stateOf(t, e.dir()); st.Horizon.Before(stopped.Add(-time.Second)) {
 		t.Errorf("state not saved at the stop: horizon %v", st.Horizon)
 	}
-	entries, err := store.ReadJournal(e.journalPath())
+	entries, err := journalOutcomes(e.journalPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,4 +443,35 @@ func TestWatchCatchesUpBeforeEnforcing(t *testing.T) {
 	if rec.FirstSeen.After(committed.Add(5 * time.Second)) {
 		t.Errorf("the committed image first seen %v, long after its commit at %v", rec.FirstSeen, committed)
 	}
+}
+
+// The policy file the watcher found by the usual lookup
+// ($DOCKER_CONFIG/shaper/policy.hcl) is deleted while it runs: it keeps
+// that policy and warns, as for a broken edit, rather than switch to the
+// embedded default (which once happened, at INFO level).
+func TestWatchKeepsItsPolicyWhenTheFileIsDeleted(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy)
+	cli, _, _ := e.cli("", false)
+	configPolicy := filepath.Join(e.cfg, "shaper", "policy.hcl")
+	if err := os.MkdirAll(filepath.Dir(configPolicy), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(configPolicy, []byte(idlePolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := startWatcher(t, cli, watchOptions{interval: durationValue(time.Hour), noInitial: true})
+	w.waitLog("following the daemon's events", 1, 30*time.Second)
+	if err := os.Remove(configPolicy); err != nil {
+		t.Fatal(err)
+	}
+	w.waitLog("the policy file is gone: keeping its last version", 1, 10*time.Second)
+	logs := w.logs.String()
+	if !strings.Contains(logs, "WARN the policy file is gone") || strings.Contains(logs, "policy loaded") {
+		t.Errorf("want a warning and no reload:\n%s", logs)
+	}
+	// Written again: loaded again.
+	if err := os.WriteFile(configPolicy, []byte(idlePolicy+"# edited\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.waitLog("policy loaded", 1, 10*time.Second)
 }

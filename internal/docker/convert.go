@@ -23,12 +23,43 @@ import (
 // image ID. Intermediate images (no tag, but other images built on them)
 // are left out: they are not dangling and cannot be removed on their own.
 // unique maps image IDs to the bytes only that image holds.
+//
+// An image's ParentID is its nearest ancestor that the snapshot holds,
+// skipping the intermediate images left out, so the policy knows which
+// images are built on which: a parent can go only with all its children.
 func imagesFromList(items []image.Summary, unique map[string]int64) []policy.Image {
 	hasChildren := make(map[string]bool)
+	parentOf := make(map[string]string)
 	for _, it := range items {
 		if it.ParentID != "" {
 			hasChildren[it.ParentID] = true
+			parentOf[it.ID] = it.ParentID
 		}
+	}
+	// Intermediate images: untagged, with children. Not dangling, and not
+	// removable on their own.
+	tagged := make(map[string]bool)
+	for _, it := range items {
+		if len(refsExcept(it.RepoTags, "<none>:<none>", nil)) > 0 {
+			tagged[it.ID] = true
+		}
+	}
+	intermediates := make(map[string]bool)
+	for id := range hasChildren {
+		if !tagged[id] {
+			intermediates[id] = true
+		}
+	}
+	// nearest is the nearest ancestor the snapshot holds, and the
+	// intermediate images on the way.
+	nearest := func(id string) (string, []string) {
+		var between []string
+		p := parentOf[id]
+		for hops := 0; intermediates[p] && hops < len(items); hops++ {
+			between = append(between, p)
+			p = parentOf[p]
+		}
+		return p, between
 	}
 	out := make([]policy.Image, 0, len(items))
 	index := make(map[string]int, len(items))
@@ -40,7 +71,7 @@ func imagesFromList(items []image.Summary, unique map[string]int64) []policy.Ima
 			out[i].Digests = appendNew(out[i].Digests, digests...)
 			continue
 		}
-		if len(tags) == 0 && hasChildren[it.ID] {
+		if intermediates[it.ID] {
 			continue
 		}
 		size, ok := unique[it.ID]
@@ -52,16 +83,18 @@ func imagesFromList(items []image.Summary, unique map[string]int64) []policy.Ima
 			size = -1
 		}
 		index[it.ID] = len(out)
+		parent, between := nearest(it.ID)
 		out = append(out, policy.Image{
-			ID:          it.ID,
-			Tags:        tags,
-			Digests:     digests,
-			ParentID:    it.ParentID,
-			Created:     unixTime(it.Created),
-			Size:        it.Size,
-			UniqueSize:  size,
-			Labels:      it.Labels,
-			HasChildren: hasChildren[it.ID],
+			ID:              it.ID,
+			Tags:            tags,
+			Digests:         digests,
+			ParentID:        parent,
+			UntaggedParents: between,
+			Created:         unixTime(it.Created),
+			Size:            it.Size,
+			UniqueSize:      size,
+			Labels:          it.Labels,
+			HasChildren:     hasChildren[it.ID],
 		})
 	}
 	return out

@@ -24,6 +24,7 @@ type RemoveAPI interface {
 	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 	VolumeInspect(ctx context.Context, volumeID string, options client.VolumeInspectOptions) (client.VolumeInspectResult, error)
 	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
+	NetworkInspect(ctx context.Context, networkID string, options client.NetworkInspectOptions) (client.NetworkInspectResult, error)
 	NetworkRemove(ctx context.Context, networkID string, options client.NetworkRemoveOptions) (client.NetworkRemoveResult, error)
 	BuildCachePrune(ctx context.Context, opts client.BuildCachePruneOptions) (client.BuildCachePruneResult, error)
 }
@@ -90,7 +91,7 @@ func (d Remover) RemoveContainer(ctx context.Context, id string, force, volumes 
 	return classify(err)
 }
 
-// removeImageRef removes one reference (a tag, a digest reference, or an
+// RemoveImageRef removes one reference (a tag, a digest reference, or an
 // image ID), never forced; untagged parents go with a removed image.
 func (d Remover) RemoveImageRef(ctx context.Context, ref string) (apply.ImageRemoval, error) {
 	res, err := d.api.ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true})
@@ -119,12 +120,17 @@ func (d Remover) RemoveVolume(ctx context.Context, name string) error {
 	return classify(err)
 }
 
+func (d Remover) InspectNetwork(ctx context.Context, id string) error {
+	_, err := d.api.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+	return classify(err)
+}
+
 func (d Remover) RemoveNetwork(ctx context.Context, id string) error {
 	_, err := d.api.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
 	return classify(err)
 }
 
-// pruneBuildCache prunes the build cache as the policy's build_cache block
+// PruneBuildCache prunes the build cache as the policy's build_cache block
 // says. On API 1.41 the client sends all=1, keep-storage=<bytes> (the
 // client maps ReservedSpace to keep-storage up to API 1.47) and the filter
 // until=<duration>, which BuildKit reads as "unused for".
@@ -140,7 +146,7 @@ func (d Remover) PruneBuildCache(ctx context.Context, r policy.BuildCacheRule) (
 	return int64(res.Report.SpaceReclaimed), nil
 }
 
-// usage is what docker system df counts, per kind: image layers,
+// Usage is what docker system df counts, per kind: image layers,
 // containers' writable layers, volumes and build cache.
 func (d Remover) Usage(ctx context.Context) (apply.DiskTotals, error) {
 	start := d.clock()

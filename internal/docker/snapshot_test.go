@@ -46,8 +46,10 @@ func TestImagesFromList(t *testing.T) {
 	got := imagesFromList(items, unique)
 	want := []policy.Image{
 		{ID: idBase, Tags: []string{"base:1"}, Created: time.Unix(1_700_000_000, 0).UTC(), Size: 100, UniqueSize: 0, HasChildren: true},
-		{ID: idBuilt, ParentID: idStep, Tags: []string{"built:1"}, Size: 120, UniqueSize: 10, Labels: map[string]string{"a": "b"}},
-		{ID: idDangling, ParentID: idStep, Size: 115, UniqueSize: 5}, // from the list's SharedSize
+		// Their parent is the intermediate step, left out: the nearest
+		// ancestor the snapshot holds stands for it.
+		{ID: idBuilt, ParentID: idBase, UntaggedParents: []string{idStep}, Tags: []string{"built:1"}, Size: 120, UniqueSize: 10, Labels: map[string]string{"a": "b"}},
+		{ID: idDangling, ParentID: idBase, UntaggedParents: []string{idStep}, Size: 115, UniqueSize: 5}, // from the list's SharedSize
 		{ID: idMulti, Tags: []string{"app:v3", "app:latest", "localhost:5000/app:dev"}, Digests: []string{"app@sha256:abcd"},
 			Size: 200, UniqueSize: 200},
 	}

@@ -74,7 +74,7 @@ var kindTitles = map[string]string{
 // closing line.
 func PruneTable(w io.Writer, report *apply.Report) error {
 	var b strings.Builder
-	for _, outcome := range []string{apply.OutcomeSkipped, apply.OutcomeFailed} {
+	for _, outcome := range []string{apply.OutcomeSkipped, apply.OutcomeFailed, apply.OutcomeUnknown} {
 		var rows [][]string
 		for _, r := range report.Results {
 			if r.Outcome == outcome {
@@ -113,8 +113,12 @@ func PruneTable(w io.Writer, report *apply.Report) error {
 // resultLine closes the table: "Removed 12 objects and 30 tags, skipped 1,
 // failed 0: reclaimed 1.2GB of 1.3GB planned (measured: 1.19GB)."
 func resultLine(s apply.Summary) string {
-	line := fmt.Sprintf("Removed %s and %s, skipped %d, failed %d: reclaimed %s of %s planned",
-		Plural(s.Removed, "object", "objects"), Plural(s.Untagged, "tag", "tags"), s.Skipped, s.Failed,
+	failed := fmt.Sprintf("failed %d", s.Failed)
+	if s.Unknown > 0 {
+		failed += fmt.Sprintf(", unknown %d (see UNKNOWN above: the next run reconciles them)", s.Unknown)
+	}
+	line := fmt.Sprintf("Removed %s and %s, skipped %d, %s: reclaimed %s of %s planned",
+		Plural(s.Removed, "object", "objects"), Plural(s.Untagged, "tag", "tags"), s.Skipped, failed,
 		policy.HumanSize(s.ReclaimedBytes), policy.HumanSize(s.PlannedBytes))
 	if s.MeasuredBytes != nil {
 		line += " (docker system df: " + signedSize(*s.MeasuredBytes) + " less)"
@@ -186,7 +190,7 @@ func (p *progressWriter) Done(r apply.Result, done, total int) {
 		fmt.Fprintf(p.w, "[%*d/%d] %s\n", p.width, done, total, line)
 		return
 	}
-	if r.Outcome == apply.OutcomeSkipped || r.Outcome == apply.OutcomeFailed {
+	if r.Outcome == apply.OutcomeSkipped || r.Outcome == apply.OutcomeFailed || r.Outcome == apply.OutcomeUnknown {
 		fmt.Fprintf(p.w, "\r\033[K%s\n", line)
 	}
 	fmt.Fprintf(p.w, "\r\033[K%s", p.counter(done, total))

@@ -185,7 +185,7 @@ func lockFile(dir, name, command string, now time.Time) (*heldLock, error) {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}

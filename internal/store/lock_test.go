@@ -120,11 +120,12 @@ func TestJournalAppendsWholeLines(t *testing.T) {
 			t.Error("Append after Close: want an error")
 		}
 	}
-	entries, err := ReadJournal(path)
+	lines, err := ReadJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 100 {
+	entries := lines.Entries
+	if len(entries) != 100 || len(lines.Torn) != 0 {
 		t.Fatalf("%d entries, want 100", len(entries))
 	}
 	if entries[0].Run != "0" || entries[99].Run != "1" || entries[5].Digests[0] != "app@sha256:y" {
@@ -217,7 +218,12 @@ func TestJournalTail(t *testing.T) {
 	}
 	long := strings.Repeat("x", 300) // 1,000 entries span several chunks
 	for i := range 1000 {
-		if err := j.Append(Entry{Time: lockNow, Run: strconv.Itoa(i), Reason: long}); err != nil {
+		// An intent and its outcome, as a run writes them: the tail is of
+		// outcomes.
+		if err := j.Append(Entry{Time: lockNow, Run: strconv.Itoa(i), Record: RecordIntent, Reason: long}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(Entry{Time: lockNow, Run: strconv.Itoa(i), Record: RecordOutcome, Outcome: "removed", Reason: long}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -228,7 +234,7 @@ func TestJournalTail(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := min(n, 1000)
-		if len(got) != want || got[len(got)-1].Run != "999" || got[0].Run != strconv.Itoa(1000-want) {
+		if len(got) != want || got[len(got)-1].Run != "999" || got[0].Run != strconv.Itoa(1000-want) || !got[0].IsOutcome() {
 			t.Errorf("JournalTail(%d): %d entries, %q…%q", n, len(got), got[0].Run, got[len(got)-1].Run)
 		}
 	}

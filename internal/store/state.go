@@ -128,7 +128,7 @@ func LoadState(ctx context.Context, path string, now time.Time) *State {
 	return NewState()
 }
 
-// save writes the state to path atomically: a temporary file in the same
+// Save writes the state to path atomically: a temporary file in the same
 // directory, synced, renamed over path, and the directory synced, so a
 // crash leaves the old state or the new one, never a mix.
 func (st *State) Save(path string) error {
@@ -173,7 +173,7 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// applyTo gives the snapshot's images what the state knows: FirstSeen
+// ApplyTo gives the snapshot's images what the state knows: FirstSeen
 // (and whether it is a lower bound) and LastUsed. An image without a record
 // keeps a zero FirstSeen, which the engine reads as "just arrived".
 func (st *State) ApplyTo(snap *policy.Snapshot) {
@@ -213,7 +213,7 @@ func Observe(ctx context.Context, dir string, snap *policy.Snapshot, listedFrom,
 	}
 	defer unlock()
 	st := LoadState(ctx, path, at)
-	added, forgotten, changed := st.Record(snap.Images, listedFrom, at)
+	added, forgotten, changed := st.Record(*snap, listedFrom, at)
 	if changed {
 		if err := st.Save(path); err != nil {
 			logger.Warn("cannot record what docker-shaper sees: images it has not recorded yet count as just arrived", "err", err)
@@ -224,14 +224,17 @@ func Observe(ctx context.Context, dir string, snap *policy.Snapshot, listedFrom,
 	st.ApplyTo(snap)
 }
 
-// record adds a record, dated at and marked a lower bound, for each image
-// without one, and forgets records older than listedFrom of images not in
-// images. It sets the horizon when there is none. changed says whether st
-// changed.
-func (st *State) Record(images []policy.Image, listedFrom, at time.Time) (added, forgotten int, changed bool) {
-	present := make(map[string]bool, len(images))
-	for i := range images {
-		img := &images[i]
+// Record adds a record, dated at and marked a lower bound, for each image
+// of snap without one, and forgets records older than listedFrom of images
+// not in snap. It records the use each container of snap shows (its
+// creation, start or finish; now for a running one) as its image's last
+// use, so the use outlives the container: removing a container never
+// makes its image look unused for longer. It sets the horizon when there
+// is none. changed says whether st changed.
+func (st *State) Record(snap policy.Snapshot, listedFrom, at time.Time) (added, forgotten int, changed bool) {
+	present := make(map[string]bool, len(snap.Images))
+	for i := range snap.Images {
+		img := &snap.Images[i]
 		present[img.ID] = true
 		if st.Images[img.ID] == nil {
 			st.Images[img.ID] = &ImageRecord{FirstSeen: at, FirstSeenLowerBound: true, Refs: slices.Compact(slices.Sorted(slices.Values(img.Tags)))}
@@ -245,6 +248,26 @@ func (st *State) Record(images []policy.Image, listedFrom, at time.Time) (added,
 		}
 	}
 	changed = added+forgotten > 0
+	for i := range snap.Containers {
+		c := &snap.Containers[i]
+		rec := st.Images[c.ImageID]
+		if rec == nil {
+			continue
+		}
+		use := c.Created
+		for _, t := range []time.Time{c.StartedAt, c.FinishedAt} {
+			if t.After(use) {
+				use = t
+			}
+		}
+		if c.State == policy.StateRunning || c.State == policy.StatePaused || c.State == policy.StateRestarting {
+			use = at
+		}
+		if use.After(rec.LastUsed) && !use.After(at) {
+			rec.LastUsed = use
+			changed = true
+		}
+	}
 	if st.Horizon.IsZero() {
 		st.Horizon = at
 		changed = true
@@ -252,7 +275,7 @@ func (st *State) Record(images []policy.Image, listedFrom, at time.Time) (added,
 	return added, forgotten, changed
 }
 
-// merge adds to st what another writer recorded in disk since st was read:
+// Merge adds to st what another writer recorded in disk since st was read:
 // records st lacks (but for those in gone, images st knows were deleted),
 // the earlier first sighting of an image both know, and the later use.
 func (st *State) Merge(disk *State, gone map[string]bool) {

@@ -374,3 +374,28 @@ func TestRecordArrivals(t *testing.T) {
 		t.Errorf("state %+v", st)
 	}
 }
+
+// Every look at the daemon records the use its containers show, so a use
+// outlives the container: once a prune removes the container, its image
+// does not look unused for longer than it was.
+func TestObserveRecordsContainerUses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, _ := logTo()
+	snap := snapOf(stIDA, stIDB)
+	snap.Containers = []policy.Container{
+		{ID: "c1", ImageID: stIDA, State: policy.StateExited, Created: stDay(1), StartedAt: stDay(1), FinishedAt: stDay(2)},
+		{ID: "c2", ImageID: stIDB, State: policy.StateRunning, Created: stDay(1), StartedAt: stDay(1)},
+	}
+	observe := func(snap policy.Snapshot, at time.Time) policy.Snapshot {
+		Observe(ctx, dir, &snap, at, at)
+		return snap
+	}
+	observe(snap, stDay(3))
+	// The containers are gone: their uses stay.
+	got := observe(snapOf(stIDA, stIDB), stDay(4))
+	if !got.Images[0].LastUsed.Equal(stDay(2)) || !got.Images[1].LastUsed.Equal(stDay(3)) {
+		t.Errorf("last uses %v, %v: want the exited container's finish (%v) and the running one's last sighting (%v)",
+			got.Images[0].LastUsed, got.Images[1].LastUsed, stDay(2), stDay(3))
+	}
+}

@@ -88,21 +88,13 @@ func (t Timing) withDefaults() Timing {
 // DefaultInterval is how often the watcher enforces the policy.
 const DefaultInterval = time.Hour
 
-// Run runs the watcher until ctx is cancelled or SIGINT or SIGTERM
-// arrives; then it lets the current removals stop (apply starts no new
+// Run runs the watcher until ctx is cancelled (the caller cancels it on
+// SIGINT and SIGTERM); then it lets the current removals stop (apply starts no new
 // action once cancelled), saves the state and returns nil. It fails at
 // start when another watcher runs for the daemon, and later only when the
 // endpoint turns out to be another daemon. The daemon may be away at
 // start, and come and go.
 func Run(ctx context.Context, opts Options) error {
-	// The docker CLI cancels ctx when it is interrupted; a terminal, or a
-	// service manager, may signal this process directly too.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal ends the process the usual way
-	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
