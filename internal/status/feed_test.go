@@ -65,8 +65,11 @@ func (f *fakeSource) callCount(call string) int {
 
 var errNotFound = fmt.Errorf("gone: %w", apply.ErrNotFound)
 
-func (f *fakeSource) policy(io.Writer) (*policyfile.Loaded, error) { f.count("policy"); return f.lp, nil }
-func (f *fakeSource) policyStamp(*policyfile.Loaded) string          { return "" }
+func (f *fakeSource) policy(io.Writer) (*policyfile.Loaded, error) {
+	f.count("policy")
+	return f.lp, nil
+}
+func (f *fakeSource) policyStamp(*policyfile.Loaded) string { return "" }
 func (f *fakeSource) snapshot(context.Context, *policyfile.Loaded) (policy.Snapshot, *store.Host, error) {
 	f.count("snapshot")
 	return policy.Snapshot{}, &store.Host{}, nil
