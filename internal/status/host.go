@@ -55,17 +55,24 @@ func (h *host) removeImage(id string) {
 	h.snap.Images = slices.DeleteFunc(h.snap.Images, func(i policy.Image) bool { return i.ID == id })
 }
 
+// put replaces in list the item same picks with v, once keep has given v
+// what the old one knew and v does not, or appends v.
+func put[T any](list []T, v T, same func(*T) bool, keep func(old, v *T)) []T {
+	for i := range list {
+		if old := &list[i]; same(old) {
+			keep(old, &v)
+			*old = v
+			return list
+		}
+	}
+	return append(list, v)
+}
+
 // putContainer adds or replaces a container, keeping its writable layer's
 // size as the snapshot had it.
 func (h *host) putContainer(c policy.Container) {
-	for i := range h.snap.Containers {
-		if old := &h.snap.Containers[i]; old.ID == c.ID {
-			c.SizeRw = old.SizeRw
-			*old = c
-			return
-		}
-	}
-	h.snap.Containers = append(h.snap.Containers, c)
+	h.snap.Containers = put(h.snap.Containers, c, func(o *policy.Container) bool { return o.ID == c.ID },
+		func(old, c *policy.Container) { c.SizeRw = old.SizeRw })
 }
 
 // removeContainer forgets a container (destroyed).
@@ -76,14 +83,8 @@ func (h *host) removeContainer(id string) {
 // putVolume adds or replaces a volume, keeping its size as the snapshot
 // had it.
 func (h *host) putVolume(v policy.Volume) {
-	for i := range h.snap.Volumes {
-		if old := &h.snap.Volumes[i]; old.Name == v.Name {
-			v.Size = old.Size
-			*old = v
-			return
-		}
-	}
-	h.snap.Volumes = append(h.snap.Volumes, v)
+	h.snap.Volumes = put(h.snap.Volumes, v, func(o *policy.Volume) bool { return o.Name == v.Name },
+		func(old, v *policy.Volume) { v.Size = old.Size })
 }
 
 // removeVolume forgets a volume (destroyed).
@@ -93,13 +94,7 @@ func (h *host) removeVolume(name string) {
 
 // putNetwork adds or replaces a network.
 func (h *host) putNetwork(n policy.Network) {
-	for i := range h.snap.Networks {
-		if old := &h.snap.Networks[i]; old.ID == n.ID {
-			*old = n
-			return
-		}
-	}
-	h.snap.Networks = append(h.snap.Networks, n)
+	h.snap.Networks = put(h.snap.Networks, n, func(o *policy.Network) bool { return o.ID == n.ID }, func(_, _ *policy.Network) {})
 }
 
 // removeNetwork forgets a network (destroyed).

@@ -94,6 +94,18 @@ func expiryKey(d policy.Decision) time.Time {
 	return d.ExpiresAt
 }
 
+// ageColumn is an AGE column: how long ago the time of a row was.
+func ageColumn(t func(m *Model, i int) time.Time) column {
+	return column{title: "AGE", width: 5, right: true, cell: func(m *Model, i int) string { return age(t(m, i), m.now, false) },
+		compare: byTime(t)}
+}
+
+// usersColumn is a USED BY column: the containers that use an object.
+func usersColumn(users func(m *Model, i int) []string) column {
+	return column{title: "USED BY", min: 7, drop: 1, cell: func(m *Model, i int) string { return dash(strings.Join(users(m, i), ",")) },
+		compare: byNumber(func(m *Model, i int) int { return len(users(m, i)) })}
+}
+
 func verdictColumn(get func(d *Document, i int) policy.Decision) []column {
 	return []column{
 		{title: "RULE", min: 8, drop: 0, cell: func(m *Model, i int) string { return dash(get(m.doc, i).Rule) },
@@ -174,8 +186,7 @@ func containersTable() *table {
 			compare: byString(func(m *Model, i int) string { return row(m.doc, i).Image })},
 		{title: "STATE", width: 10, cell: func(m *Model, i int) string { return row(m.doc, i).State },
 			compare: byString(func(m *Model, i int) string { return row(m.doc, i).State })},
-		{title: "AGE", width: 5, right: true, cell: func(m *Model, i int) string { return age(row(m.doc, i).Since(), m.now, false) },
-			compare: byTime(func(m *Model, i int) time.Time { return row(m.doc, i).Since() })},
+		ageColumn(func(m *Model, i int) time.Time { return row(m.doc, i).Since() }),
 		{title: "CPU %", width: 6, right: true, cell: func(m *Model, i int) string {
 			if u := usage(m, i); u.CPUPercent != nil {
 				return strconv.FormatFloat(*u.CPUPercent, 'f', 1, 64)
@@ -226,10 +237,8 @@ func volumesTable() *table {
 		}, compare: byString(func(m *Model, i int) string { return strconv.FormatBool(row(m.doc, i).Anonymous) })},
 		{title: "SIZE", width: 7, right: true, cell: func(m *Model, i int) string { return size(row(m.doc, i).Size) },
 			compare: byNumber(func(m *Model, i int) int64 { return row(m.doc, i).Size })},
-		{title: "AGE", width: 5, right: true, cell: func(m *Model, i int) string { return age(row(m.doc, i).Created, m.now, false) },
-			compare: byTime(func(m *Model, i int) time.Time { return row(m.doc, i).Created })},
-		{title: "USED BY", min: 7, drop: 1, cell: func(m *Model, i int) string { return dash(strings.Join(row(m.doc, i).Users, ",")) },
-			compare: byNumber(func(m *Model, i int) int { return len(row(m.doc, i).Users) })},
+		ageColumn(func(m *Model, i int) time.Time { return row(m.doc, i).Created }),
+		usersColumn(func(m *Model, i int) []string { return row(m.doc, i).Users }),
 	}
 	return &table{
 		cols: append(cols, verdictColumn(dec)...),
@@ -254,10 +263,8 @@ func networksTable() *table {
 			compare: byString(func(m *Model, i int) string { return row(m.doc, i).ID })},
 		{title: "DRIVER", width: 7, drop: 3, cell: func(m *Model, i int) string { return row(m.doc, i).Driver },
 			compare: byString(func(m *Model, i int) string { return row(m.doc, i).Driver })},
-		{title: "AGE", width: 5, right: true, cell: func(m *Model, i int) string { return age(row(m.doc, i).Created, m.now, false) },
-			compare: byTime(func(m *Model, i int) time.Time { return row(m.doc, i).Created })},
-		{title: "USED BY", min: 7, drop: 1, cell: func(m *Model, i int) string { return dash(strings.Join(row(m.doc, i).Users, ",")) },
-			compare: byNumber(func(m *Model, i int) int { return len(row(m.doc, i).Users) })},
+		ageColumn(func(m *Model, i int) time.Time { return row(m.doc, i).Created }),
+		usersColumn(func(m *Model, i int) []string { return row(m.doc, i).Users }),
 	}
 	return &table{
 		cols: append(cols, verdictColumn(dec)...),
