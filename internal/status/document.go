@@ -11,6 +11,7 @@
 package status
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -221,7 +222,7 @@ func Build(in Input) Document {
 		if c := compareNone(a.Repository, b.Repository); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.Tag, b.Tag); c != 0 {
+		if c := compareNatural(a.Tag, b.Tag); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
@@ -327,4 +328,37 @@ func compareNone(a, b string) int {
 		return -1
 	}
 	return strings.Compare(a, b)
+}
+
+// compareNatural orders strings with their runs of digits as numbers:
+// pr-9 before pr-10, v1.9.0 before v1.10.0.
+func compareNatural(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitsPrefix(a), digitsPrefix(b)
+		if da != "" && db != "" {
+			na, nb := strings.TrimLeft(da, "0"), strings.TrimLeft(db, "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[len(da):], b[len(db):]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digitsPrefix is the run of digits s starts with.
+func digitsPrefix(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }

@@ -2,6 +2,7 @@ package status
 
 import (
 	"bytes"
+	stdcmp "cmp"
 	"encoding/json"
 	"testing"
 
@@ -76,5 +77,16 @@ func TestHostPutImage(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"app:1", "app:latest"}, shared.Images[0].Tags); diff != "" {
 		t.Errorf("a copy handed out changed (-want +got):\n%s", diff)
+	}
+}
+
+func TestCompareNatural(t *testing.T) {
+	sorted := []string{"", "1", "2", "10", "pr-2", "pr-9", "pr-10", "pr-010x", "pr-100", "v1.9.0", "v1.10.0", "v1.10.1", "x"}
+	for i := range sorted {
+		for j := range sorted {
+			if got, want := compareNatural(sorted[i], sorted[j]), stdcmp.Compare(i, j); got != want {
+				t.Errorf("compareNatural(%q, %q) = %d, want %d", sorted[i], sorted[j], got, want)
+			}
+		}
 	}
 }

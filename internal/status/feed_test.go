@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ type fakeSource struct {
 	recorded   map[string]store.ImageRecord
 	events     chan docker.Event
 	errs       chan error
+	// stamp is the policy file's stamp; policyErr what loading it gives.
+	stamp     string
+	policyErr error
 }
 
 func newFakeSource(t *testing.T, in Input) *fakeSource {
@@ -67,9 +71,18 @@ var errNotFound = fmt.Errorf("gone: %w", apply.ErrNotFound)
 
 func (f *fakeSource) policy(io.Writer) (*policyfile.Loaded, error) {
 	f.count("policy")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.policyErr != nil {
+		return nil, f.policyErr
+	}
 	return f.lp, nil
 }
-func (f *fakeSource) policyStamp(*policyfile.Loaded) string { return "" }
+func (f *fakeSource) policyStamp(*policyfile.Loaded) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stamp
+}
 func (f *fakeSource) snapshot(context.Context, *policyfile.Loaded) (policy.Snapshot, *store.Host, error) {
 	f.count("snapshot")
 	return policy.Snapshot{}, &store.Host{}, nil
@@ -291,6 +304,64 @@ func TestFeedFollowsEvents(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatal("not told the daemon is gone")
+		}
+	}
+}
+
+// An edit of the policy file is seen within a poll: the plan is made again
+// with the new policy, without a snapshot; a broken edit is reported and
+// the previous policy stays.
+func TestFeedReloadsThePolicy(t *testing.T) {
+	in := testInput(t)
+	src := newFakeSource(t, in)
+	out := make(chan any, 64)
+	p := defaultPace
+	p.poll = 20 * time.Millisecond
+	f := newFeed(src, out, clock.Fixed(testNow), func(t time.Time) time.Time { return t }, p)
+	f.start(src.lp, in.Snapshot, &store.Host{Daemon: in.Daemon, Dir: "/nowhere"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); f.run(ctx, docker.NewEventStream(src.events, src.errs, func() {})) }()
+	nextDoc(t, out)
+
+	edited, diags := policy.NewLoader().Load("policy.hcl", []byte(`image "all" {
+  match = ["**:*"]
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	src.mu.Lock()
+	src.lp = &policyfile.Loaded{Policy: edited}
+	src.stamp = "edited"
+	src.mu.Unlock()
+	doc := nextDoc(t, out)
+	if len(doc.Rules) != 2 || doc.Rules[0].Rule != "image.all" { // and builtin.in_use
+		t.Errorf("rules after the edit: %+v", doc.Rules)
+	}
+
+	src.mu.Lock()
+	src.policyErr = fmt.Errorf("policy policy.hcl has 1 error: nothing was done")
+	src.stamp = "broken"
+	src.mu.Unlock()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case msg := <-out:
+			if n, ok := msg.(noticeMsg); ok && n.err {
+				if !strings.Contains(n.text, "policy not loaded, the previous one stays") {
+					t.Errorf("notice %q", n.text)
+				}
+				if src.callCount("snapshot") != 0 {
+					t.Error("a policy edit took a snapshot")
+				}
+				cancel()
+				<-done
+				return
+			}
+		case <-deadline:
+			t.Fatal("the broken policy was not reported")
 		}
 	}
 }

@@ -132,7 +132,7 @@ func imagesTable() *table {
 		{title: "REPOSITORY", min: 10, keepEnd: true, cell: func(m *Model, i int) string { return row(m.doc, i).Repository },
 			compare: func(m *Model, a, b int) int { return compareNone(row(m.doc, a).Repository, row(m.doc, b).Repository) }},
 		{title: "TAG", min: 6, cell: func(m *Model, i int) string { return row(m.doc, i).Tag },
-			compare: byString(func(m *Model, i int) string { return row(m.doc, i).Tag })},
+			compare: func(m *Model, a, b int) int { return compareNatural(row(m.doc, a).Tag, row(m.doc, b).Tag) }},
 		{title: "IMAGE ID", width: 12, drop: 2, cell: func(m *Model, i int) string { return policy.ShortID(row(m.doc, i).ID) },
 			compare: byString(func(m *Model, i int) string { return row(m.doc, i).ID })},
 		{title: "SIZE", width: 7, right: true, cell: func(m *Model, i int) string { return size(row(m.doc, i).Size) },
