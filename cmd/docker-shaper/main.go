@@ -1,7 +1,14 @@
 // Command docker-shaper is the Docker CLI plugin behind "docker shaper".
+//
+// It also runs on its own, outside the docker CLI (in a container, from a
+// service manager): `docker-shaper watch` is `docker shaper watch`, with
+// the daemon named by DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)
+// or the configuration in DOCKER_CONFIG.
 package main
 
 import (
+	"os"
+
 	"github.com/docker-shaper/docker-shaper/internal/commands"
 	"github.com/docker/cli/cli-plugins/metadata"
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
@@ -11,6 +18,9 @@ import (
 var version = "dev"
 
 func main() {
+	if cliplugin.RunningStandalone() {
+		os.Args = standaloneArgs(os.Args)
+	}
 	cliplugin.Run(commands.NewRootCommand, metadata.Metadata{
 		SchemaVersion:    "0.1.0",
 		Vendor:           "docker-shaper",
@@ -18,4 +28,14 @@ func main() {
 		ShortDescription: "Keep a Docker host in shape with retention policies",
 		URL:              "https://github.com/docker-shaper/docker-shaper",
 	})
+}
+
+// standaloneArgs lets the binary run as `docker-shaper watch …`: the
+// plugin framework expects the plugin's name first, as the docker CLI
+// passes it (`docker-shaper shaper watch …`).
+func standaloneArgs(args []string) []string {
+	if len(args) > 1 && args[1] == "shaper" {
+		return args
+	}
+	return append([]string{args[0], "shaper"}, args[1:]...)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/logging"
+	"github.com/docker-shaper/docker-shaper/internal/metrics"
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
 	"github.com/docker-shaper/docker-shaper/internal/render"
 	"github.com/docker-shaper/docker-shaper/internal/store"
@@ -17,6 +18,11 @@ type watchOptions struct {
 	policy    policyFlag
 	interval  durationValue
 	noInitial bool
+	// metricsAddr serves Prometheus metrics and /healthz; "" for none.
+	metricsAddr string
+	// metricsBound hears the address metrics are served on (tests pass
+	// port 0); nil for none.
+	metricsBound chan<- string
 	// timing is the watcher's pace; zero fields take the defaults (tests
 	// make it quicker).
 	timing watch.Timing
@@ -42,6 +48,8 @@ func newWatchCommand(d deps) *cobra.Command {
 	addPolicyFlag(flags, &opts.policy)
 	flags.Var(&opts.interval, "interval", `Enforce the policy every DURATION ("30m", "6h", "1d")`)
 	flags.BoolVar(&opts.noInitial, "no-initial", false, "Do not enforce at start: first after one interval")
+	flags.StringVar(&opts.metricsAddr, "metrics-addr", "",
+		`Serve Prometheus metrics (/metrics) and a health check (/healthz) on this HOST:PORT, e.g. 127.0.0.1:9323`)
 	return cmd
 }
 
@@ -54,7 +62,26 @@ func runWatch(ctx context.Context, d deps, opts watchOptions) error {
 	if err != nil {
 		return err
 	}
+	var observer watch.Observer
+	if opts.metricsAddr != "" {
+		m := metrics.New(d.clock)
+		ln, err := metrics.Listen(opts.metricsAddr)
+		if err != nil {
+			return err
+		}
+		if opts.metricsBound != nil {
+			opts.metricsBound <- ln.Addr().String()
+		}
+		go func() {
+			if err := m.Serve(ctx, ln); err != nil {
+				logging.From(ctx).Error("the metrics server stopped", "err", err)
+			}
+		}()
+		logging.From(ctx).Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics")
+		observer = m
+	}
 	return watch.Run(ctx, watch.Options{
+		Observer:    observer,
 		API:         d.cli.Client(),
 		Endpoint:    d.cli.DockerEndpoint().Host,
 		Policy:      d.lookup(opts.policy),

@@ -70,6 +70,7 @@ func (w *watcher) resync(ctx context.Context) {
 // finished logs the one-line summary of an enforcement, and publishes
 // how it went (see publishSchedule).
 func (w *watcher) finished(out enforced) {
+	w.obs.Enforced(out.Outcome, out.took, w.clock())
 	w.lastEnforced = w.clock()
 	w.lastOutcome = w.logOutcome(out)
 	w.publishSchedule()

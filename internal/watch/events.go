@@ -42,9 +42,12 @@ func (w *watcher) connect(ctx context.Context) {
 	}
 	added, forgotten := w.tr.reconcile(view)
 	w.stream, w.streamUp = stream, w.clock()
+	w.obs.Following(true)
+	w.obs.Tracked(len(w.tr.st.Images))
 	msg := "following the daemon's events"
 	if w.everUp {
 		msg = "daemon reachable again: following its events"
+		w.obs.Reconnected()
 	}
 	w.everUp = true
 	kv := []any{"images", len(view.Images), "containers", len(view.Containers), "new", added, "gone", forgotten}
@@ -61,6 +64,8 @@ func (w *watcher) connect(ctx context.Context) {
 func (w *watcher) lostDaemon(err error) {
 	w.stream.Close()
 	w.stream = nil
+	w.obs.Following(false)
+	w.obs.Failed("daemon")
 	w.tr.advanceHorizon(w.clock())
 	w.save()
 	if w.clock.Since(w.streamUp) > w.timing.RetryMax {
@@ -81,6 +86,7 @@ func (w *watcher) retryLater(err error) {
 func (w *watcher) handleEvent(ctx context.Context, ev docker.Event) {
 	w.logger.Debug("event", "type", ev.Type, "action", ev.Action, "id", ev.ID, "name", ev.Name, "image", ev.Image,
 		"at", ev.Time.Format(time.RFC3339Nano))
+	w.obs.Event(ev.Type, ev.Action, w.clock.Since(ev.Time))
 	rctx, cancel := context.WithTimeout(ctx, w.timing.RequestTimeout)
 	defer cancel()
 	tr := w.tr

@@ -67,6 +67,7 @@ func (w *watcher) reloadPolicy(force bool) {
 		if force || stamp != p.tried {
 			p.tried = stamp
 			w.logger.Error("cannot look for the policy: keeping the previous one", "policy", p.current.Name(), "err", err)
+			w.obs.Failed("policy")
 		}
 		return
 	}
@@ -91,6 +92,7 @@ func (w *watcher) reloadPolicy(force bool) {
 		}
 		kv = append(kv, "keeping", p.current.Name())
 		w.logger.Error("policy not loaded: keeping the previous one", kv...)
+		w.obs.Failed("policy")
 		return
 	}
 	p.current, p.loaded = lp, stamp

@@ -31,9 +31,11 @@ func (w *watcher) save() {
 	}
 	if err := w.saveMerged(); err != nil {
 		w.logger.Error("cannot save the watcher's state", "err", err)
+		w.obs.Failed("state")
 		return
 	}
 	w.tr.dirty = false
+	w.obs.Tracked(len(w.tr.st.Images))
 	clear(w.tr.gone)
 	w.logger.Debug("saved the state", "images", len(w.tr.st.Images), "horizon", w.tr.st.Horizon.Format(time.RFC3339))
 }

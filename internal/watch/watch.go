@@ -41,6 +41,8 @@ type Options struct {
 	// Enforce plans and applies lp on h, as prune -f does, under the
 	// daemon's removal lock.
 	Enforce func(ctx context.Context, lp *policyfile.Loaded, h *store.Host) Outcome
+	// Observer hears what the watcher does (metrics); nil for none.
+	Observer Observer
 }
 
 // Outcome is what one enforcement came to. Plan is nil when no plan was
@@ -119,6 +121,8 @@ type watcher struct {
 	clock  clock.Clock
 	logger *log.Logger
 
+	obs Observer
+
 	host      *store.Host
 	statePath string
 	lock      *store.WatchLock
@@ -158,6 +162,9 @@ func newWatcher(ctx context.Context, opts Options) (*watcher, error) {
 		enforceDone: make(chan enforced, 1),
 	}
 	w.retryDelay = w.timing.RetryMin
+	if w.obs = opts.Observer; w.obs == nil {
+		w.obs = nopObserver{}
+	}
 	w.pol = newWatchPolicy(opts.Policy, opts.Initial)
 	var err error
 	// Everything the watcher keeps belongs to the daemon, so it must know
@@ -224,6 +231,7 @@ func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
 	defer heartbeat.Stop()
 
 	for {
+		w.obs.Alive(w.clock())
 		if w.failure != nil {
 			w.shutdown()
 			return w.failure
