@@ -179,23 +179,29 @@ func containerOf(doc *Document, name string) *ContainerRow {
 	return nil
 }
 
+// runFeed runs a feed at pace p on testInput's host, in memory: stop it
+// with cancel, and done closes when it has stopped.
+func runFeed(t *testing.T, p pace) (src *fakeSource, f *feed, out chan any, cancel context.CancelFunc, done chan struct{}) {
+	in := testInput(t)
+	src = newFakeSource(t, in)
+	out = make(chan any, 64)
+	f = newFeed(src, out, clock.Fixed(testNow), func(t time.Time) time.Time { return t }, p)
+	f.start(src.lp, in.Snapshot, &store.Host{Daemon: in.Daemon, Dir: "/nowhere"})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done = make(chan struct{})
+	go func() { defer close(done); f.run(ctx, docker.NewEventStream(src.events, src.errs, func() {})) }()
+	return src, f, out, cancel, done
+}
+
 // An event re-reads the one object it names and the plan follows: a
 // container that appears, one that goes, a tag that moves, an image that
 // arrives (recorded in the state as the watcher would) and one deleted;
 // never a snapshot of the whole host.
 func TestFeedFollowsEvents(t *testing.T) {
-	in := testInput(t)
-	src := newFakeSource(t, in)
-	out := make(chan any, 64)
 	p := defaultPace
 	p.debounce = 10 * time.Millisecond
-	f := newFeed(src, out, clock.Fixed(testNow), func(t time.Time) time.Time { return t }, p)
-	f.start(src.lp, in.Snapshot, &store.Host{Daemon: in.Daemon, Dir: "/nowhere"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream := docker.NewEventStream(src.events, src.errs, func() {})
-	done := make(chan struct{})
-	go func() { defer close(done); f.run(ctx, stream) }()
+	src, f, out, cancel, done := runFeed(t, p)
 
 	doc := nextDoc(t, out) // the first plan, at once
 	if len(doc.Containers) != 3 || rowOf(doc, "app:pr-2").Verdict != policy.VerdictKeep {
@@ -312,17 +318,9 @@ func TestFeedFollowsEvents(t *testing.T) {
 // with the new policy, without a snapshot; a broken edit is reported and
 // the previous policy stays.
 func TestFeedReloadsThePolicy(t *testing.T) {
-	in := testInput(t)
-	src := newFakeSource(t, in)
-	out := make(chan any, 64)
 	p := defaultPace
 	p.poll = 20 * time.Millisecond
-	f := newFeed(src, out, clock.Fixed(testNow), func(t time.Time) time.Time { return t }, p)
-	f.start(src.lp, in.Snapshot, &store.Host{Daemon: in.Daemon, Dir: "/nowhere"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { defer close(done); f.run(ctx, docker.NewEventStream(src.events, src.errs, func() {})) }()
+	src, _, out, cancel, done := runFeed(t, p)
 	nextDoc(t, out)
 
 	edited, diags := policy.NewLoader().Load("policy.hcl", []byte(`image "all" {
