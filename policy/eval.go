@@ -18,7 +18,12 @@ import (
 // image, volume or network whose only users are removed by the same plan
 // can go too; then images, volumes, networks and the build cache.
 func Evaluate(p *Policy, s Snapshot) Plan {
-	e := newEvaluator(p, s)
+	return newEvaluator(p, s).evaluate()
+}
+
+// evaluate makes the plan; it is Evaluate's body, which Analyze shares.
+func (e *evaluator) evaluate() Plan {
+	p, s := e.p, e.s
 	e.planContainers()
 	e.planImages()
 	e.planVolumes()
@@ -80,6 +85,9 @@ type evaluator struct {
 	matched    map[string]int
 	claimed    map[string]int
 	shadowedBy map[string]string
+	// overlaps, when set (Analyze), lists per claiming rule the objects
+	// later rules match too.
+	overlaps map[string][]Overlap
 
 	actions  []Action
 	kept     []Kept
@@ -110,15 +118,26 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 	return e
 }
 
-// noteMatch records that rule's selectors matched an object that claimer
-// (possibly rule itself) claimed, for the claimed-nothing and shadowing
-// warnings.
-func (e *evaluator) noteMatch(rule, claimer string) {
+// noteMatch records that rule's selectors matched an object (named what)
+// that claimer (possibly rule itself) claimed, for the claimed-nothing and
+// shadowing warnings, and for Analyze's overlaps.
+func (e *evaluator) noteMatch(what, rule, claimer string) {
 	e.matched[rule]++
 	if rule == claimer {
 		e.claimed[rule]++
-	} else if _, ok := e.shadowedBy[rule]; !ok {
+		return
+	}
+	if _, ok := e.shadowedBy[rule]; !ok {
 		e.shadowedBy[rule] = claimer
+	}
+	if e.overlaps != nil {
+		ov := e.overlaps[claimer]
+		if n := len(ov); n > 0 && ov[n-1].Object == what {
+			ov[n-1].Also = append(ov[n-1].Also, rule)
+		} else {
+			ov = append(ov, Overlap{Object: what, Also: []string{rule}})
+		}
+		e.overlaps[claimer] = ov
 	}
 }
 

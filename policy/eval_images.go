@@ -126,7 +126,7 @@ func (e *evaluator) hasTagRules() bool {
 }
 
 func (e *evaluator) claimTag(img *Image, ref string) *claim {
-	r := claimFirst(e, e.p.Images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
+	r := claimFirst(e, ref, e.p.Images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
 	if r == nil {
 		return nil
 	}
@@ -134,7 +134,7 @@ func (e *evaluator) claimTag(img *Image, ref string) *claim {
 }
 
 func (e *evaluator) claimUntagged(img *Image) *claim {
-	r := claimFirst(e, e.p.Images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
+	r := claimFirst(e, ShortID(img.ID), e.p.Images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
 	if r == nil {
 		return nil
 	}

@@ -89,7 +89,7 @@ func (e *evaluator) planContainers() {
 
 	for _, c := range cs {
 		refs := e.containerImageRefs(c)
-		rule := claimFirst(e, e.p.Containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
+		rule := claimFirst(e, c.Name, e.p.Containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
 		if rule == nil {
 			continue
 		}
@@ -197,7 +197,7 @@ func (e *evaluator) planVolumes() {
 		if _, gone := e.volumesWithContainer[v.Name]; gone {
 			continue
 		}
-		rule := claimFirst(e, e.p.Volumes, func(r *VolumeRule) bool { return r.selects(v) })
+		rule := claimFirst(e, v.Name, e.p.Volumes, func(r *VolumeRule) bool { return r.selects(v) })
 		if rule == nil {
 			continue
 		}
@@ -248,8 +248,9 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 }
 
 // claimFirst returns the first rule (in file order) that selects an
-// object, or nil, recording every rule that matched for the warnings.
-func claimFirst[R interface{ Name() string }](e *evaluator, rules []R, selects func(R) bool) R {
+// object (what names it: a tag, a name), or nil, recording every rule that
+// matched for the warnings and the analysis.
+func claimFirst[R interface{ Name() string }](e *evaluator, what string, rules []R, selects func(R) bool) R {
 	var first R
 	found := false
 	for _, r := range rules {
@@ -259,7 +260,7 @@ func claimFirst[R interface{ Name() string }](e *evaluator, rules []R, selects f
 		if !found {
 			first, found = r, true
 		}
-		e.noteMatch(r.Name(), first.Name())
+		e.noteMatch(what, r.Name(), first.Name())
 	}
 	return first
 }
@@ -323,7 +324,7 @@ func (e *evaluator) planNetworks() {
 		if !n.userDefined() {
 			continue
 		}
-		rule := claimFirst(e, e.p.Networks, func(r *NetworkRule) bool { return r.selects(n) })
+		rule := claimFirst(e, n.Name, e.p.Networks, func(r *NetworkRule) bool { return r.selects(n) })
 		if rule == nil {
 			continue
 		}

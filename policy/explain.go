@@ -89,6 +89,7 @@ type User struct {
 // the first.
 func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 	e := newEvaluator(p, s)
+	dec := NewDecisions(plan)
 	for _, a := range plan.Actions {
 		if a.Kind == KindContainer {
 			e.removedContainers[a.ID] = true
@@ -120,11 +121,11 @@ func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 			refs = []string{""}
 		}
 		for _, ref := range refs {
-			d := decisionFor(plan, KindImage, img.ID, ref)
+			d := dec.For(KindImage, img.ID, ref)
 			d.Protections = e.imageProtections(img, ref)
 			obj.Decisions = append(obj.Decisions, d)
 		}
-		obj.Users = e.users(plan, func(c *Container) bool { return c.ImageID == img.ID })
+		obj.Users = e.users(dec, func(c *Container) bool { return c.ImageID == img.ID })
 		ex.Objects = append(ex.Objects, obj)
 	}
 	for i := range s.Containers {
@@ -132,7 +133,7 @@ func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 		if c.Name != query && !idMatches(c.ID, query) {
 			continue
 		}
-		d := decisionFor(plan, KindContainer, c.ID, "")
+		d := dec.For(KindContainer, c.ID, "")
 		d.Protections = e.blockProtections(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels)
 		if d.Verdict == VerdictUnclaimed && runningStates[c.State] {
 			d.Reason += "; it is " + c.State + ", and only a rule whose status names \"" + c.State + "\" removes such a container"
@@ -147,9 +148,9 @@ func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 		if v.Name != query {
 			continue
 		}
-		d := decisionFor(plan, KindVolume, v.Name, "")
+		d := dec.For(KindVolume, v.Name, "")
 		d.Protections = e.blockProtections(func(p *Protect) []Matcher { return p.Volumes }, []string{v.Name}, v.Labels)
-		users := e.users(plan, func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) })
+		users := e.users(dec, func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) })
 		d.Protections = append(d.Protections, inUse(users)...)
 		if by, ok := e.volumeRemovedWith(plan, v.Name); ok && d.Verdict == VerdictUnclaimed {
 			d.Verdict, d.Rule = VerdictRemove, by.Rule
@@ -165,9 +166,9 @@ func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 		if n.Name != query && !idMatches(n.ID, query) {
 			continue
 		}
-		d := decisionFor(plan, KindNetwork, n.ID, "")
+		d := dec.For(KindNetwork, n.ID, "")
 		d.Protections = e.blockProtections(func(p *Protect) []Matcher { return p.Networks }, []string{n.Name}, n.Labels)
-		users := e.users(plan, func(c *Container) bool {
+		users := e.users(dec, func(c *Container) bool {
 			return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name)
 		})
 		d.Protections = append(d.Protections, inUse(users)...)
@@ -184,13 +185,13 @@ func Explain(p *Policy, plan Plan, s Snapshot, query string) Explanation {
 
 // users lists the containers uses selects, each with the plan's decision
 // about it, by name.
-func (e *evaluator) users(plan Plan, uses func(*Container) bool) []User {
+func (e *evaluator) users(dec Decisions, uses func(*Container) bool) []User {
 	var out []User
 	for i := range e.s.Containers {
 		c := &e.s.Containers[i]
 		if uses(c) {
 			out = append(out, User{ID: c.ID, Name: c.Name, State: c.State,
-				Decision: decisionFor(plan, KindContainer, c.ID, "")})
+				Decision: dec.For(KindContainer, c.ID, "")})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -263,32 +264,6 @@ func idMatches(id, query string) bool {
 	q := strings.TrimPrefix(query, "sha256:")
 	full := strings.TrimPrefix(id, "sha256:")
 	return len(q) >= 4 && strings.HasPrefix(full, q)
-}
-
-// decisionFor finds what the plan says about one object (key is the image
-// or container ID, the volume name or the network ID).
-func decisionFor(plan Plan, kind, key, ref string) Decision {
-	keyOf := func(id, name string) string {
-		if kind == KindVolume {
-			return name
-		}
-		return id
-	}
-	for _, a := range plan.Actions {
-		if a.Kind == kind && keyOf(a.ID, a.Name) == key && a.Ref == ref {
-			return Decision{Ref: ref, Verdict: a.Action, Rule: a.Rule, Reason: a.Reason, Basis: a.Basis, Timestamp: a.Timestamp, Rank: a.Rank}
-		}
-	}
-	for _, k := range plan.Kept {
-		if k.Kind == kind && keyOf(k.ID, k.Name) == key && k.Ref == ref {
-			verdict := VerdictKeep
-			if k.Protected {
-				verdict = VerdictProtected
-			}
-			return Decision{Ref: ref, Verdict: verdict, Rule: k.Rule, Reason: k.Reason, Basis: k.Basis, Timestamp: k.Timestamp, Rank: k.Rank, ExpiresAt: k.ExpiresAt}
-		}
-	}
-	return Decision{Ref: ref, Verdict: VerdictUnclaimed, Reason: "no " + kind + " rule claims it, so it is kept"}
 }
 
 func nonZero(ts ...NamedTime) []NamedTime {

@@ -49,6 +49,9 @@ func checkPlanProperties(t *testing.T, seed uint64) {
 	if again := Evaluate(p, s); !reflect.DeepEqual(plan, again) {
 		t.Fatalf("(a) two evaluations differ\n%s", explain())
 	}
+	if analyzed, _ := Analyze(p, s); !reflect.DeepEqual(plan, analyzed) {
+		t.Fatalf("(a) Analyze's plan differs from Evaluate's\n%s", explain())
+	}
 	for _, v := range planViolations(p, s, plan) {
 		t.Errorf("(d) %s", v)
 	}

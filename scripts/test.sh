@@ -20,7 +20,8 @@
 # It never touches your Docker daemon: it always starts its own dockerd in a
 # fresh temporary directory (labelled shaper.test=1, which the tests insist
 # on before they wipe anything) and stops and removes it on exit. It needs
-# root for that, and installs docker.io with apt-get when dockerd is missing.
+# root for that, and installs docker.io with apt-get when dockerd is missing
+# (and tmux, which the scripts of docker shaper status drive).
 # The exit status is the tests'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,14 @@ staticcheck_install() {
 }
 TOOLS_DIR=""
 
+# tmux_install installs tmux when it is missing: the scripts that drive
+# docker shaper status run it in a tmux session.
+tmux_install() {
+	command -v tmux >/dev/null && return 0
+	say "installing tmux (the live view's scripts run it)"
+	apt_install tmux
+}
+
 # The tests run against Podman's Docker-compatible API: the ones that guard
 # what must hold on every engine, and not those about Docker's own figures
 # (load speed, scale, benchmarks) or timing-sensitive watcher details a
@@ -77,6 +86,7 @@ if [ $# -gt 0 ] && [ "${SHAPER_ENGINE:-docker}" = podman ]; then
 	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION
 else
 	daemon_install || exit 1
+	tmux_install || exit 1
 	daemon_start || exit 1
 fi
 

@@ -20,8 +20,9 @@ const module = "github.com/docker-shaper/docker-shaper"
 // commands, then the packages that do the work, then policy.
 var allowed = map[string][]string{
 	"cmd/docker-shaper":   {"internal/commands"},
-	"internal/commands":   {"internal/apply", "internal/clock", "internal/docker", "internal/logging", "internal/metrics", "internal/policyfile", "internal/render", "internal/store", "internal/watch", "policy"},
+	"internal/commands":   {"internal/apply", "internal/clock", "internal/docker", "internal/logging", "internal/metrics", "internal/policyfile", "internal/render", "internal/status", "internal/store", "internal/watch", "policy"},
 	"internal/metrics":    {"internal/apply", "internal/clock", "internal/store", "internal/watch", "policy"},
+	"internal/status":     {"internal/apply", "internal/clock", "internal/docker", "internal/logging", "internal/policyfile", "internal/render", "internal/store", "policy"},
 	"internal/watch":      {"internal/apply", "internal/clock", "internal/docker", "internal/logging", "internal/policyfile", "internal/render", "internal/store", "policy"},
 	"internal/docker":     {"internal/apply", "internal/clock", "internal/logging", "policy"},
 	"internal/apply":      {"internal/clock", "internal/logging", "policy"},

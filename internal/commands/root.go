@@ -80,6 +80,7 @@ func newRootCommand(d deps) *cobra.Command {
 		newValidateCommand,
 		newWatchCommand,
 		newExplainCommand,
+		newStatusCommand,
 	} {
 		cmd.AddCommand(newCommand(d))
 	}

@@ -352,8 +352,21 @@ func TestWatchSkipsARoundWhileLocked(t *testing.T) {
 	if !imageExists(t, e.api, "wt-doomed:1") {
 		t.Fatal("removed while another process held the lock")
 	}
+	// watch.lock tells docker shaper status what the watcher does.
+	h, running, err := store.ProbeWatcher(e.dir())
+	if err != nil || !running || h == nil {
+		t.Fatalf("probing the watcher: %+v %v %v", h, running, err)
+	}
+	if h.Interval != "200ms" || h.LastOutcome != "skipped: another docker-shaper was removing objects" ||
+		h.LastEnforcement.IsZero() || h.NextEnforcement.Before(h.LastEnforcement.Add(-time.Second)) {
+		t.Errorf("the watcher's schedule: %+v", h)
+	}
 	release()
 	waitFor(t, 20*time.Second, "wt-doomed:1 to be removed", func() bool { return !imageExists(t, e.api, "wt-doomed:1") })
+	waitFor(t, 20*time.Second, "the schedule to say the next round had nothing to do", func() bool {
+		h, _, _ := store.ProbeWatcher(e.dir())
+		return h != nil && h.LastOutcome == "nothing to do"
+	})
 
 	// One watcher per daemon.
 	err = runWatch(context.Background(), cli, watchOptions{policy: policyFlag{path: e.policy, set: true}})

@@ -41,11 +41,13 @@ type Event struct {
 	// ID; "" for a load on Podman, which does not say what it loaded.
 	ID string
 	// Name is the tag an image tag event applied (normalised as plans
-	// write references); "" otherwise.
+	// write references); the name of a network; "" otherwise.
 	Name string
 	// Image is the image a container was created from, as given (a
 	// reference or an ID); "" for image events.
 	Image string
+	// Container is the container a network connect or disconnect names.
+	Container string
 }
 
 // Event types and actions the watcher follows. Everything else (exec,
@@ -74,8 +76,31 @@ type EventStream struct {
 	cancel context.CancelFunc
 }
 
+// NewEventStream is a stream of the given channels, which cancel ends:
+// for tests of what reads streams.
+func NewEventStream(events <-chan Event, errs <-chan error, cancel func()) *EventStream {
+	return &EventStream{Events: events, Err: errs, cancel: cancel}
+}
+
 // Close ends the subscription.
 func (s *EventStream) Close() { s.cancel() }
+
+// Event types and actions the live view (docker shaper status) follows:
+// whatever changes an object a plan decides about.
+var (
+	hostTypes   = append(slices.Clone(watchedTypes), string(events.VolumeEventType), string(events.NetworkEventType))
+	hostActions = append(slices.Clone(watchedActions),
+		// Containers changing state or name (stop and kill come with die).
+		string(events.ActionPause), string(events.ActionUnPause), string(events.ActionRename),
+		// Volumes and networks coming and going, containers joining and
+		// leaving networks.
+		string(events.ActionConnect), string(events.ActionDisconnect))
+)
+
+// EventsAPI is what a subscription reads.
+type EventsAPI interface {
+	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
+}
 
 // Subscribe follows the daemon's image and container events that matter to
 // the watcher, from since (the daemon replays what it still holds, the last
@@ -84,11 +109,28 @@ func (s *EventStream) Close() { s.cancel() }
 // matches event filters against its own names, not the ones it reports,
 // so there the type filter alone goes to the daemon and the rest are
 // dropped here, and its names are translated (podmanActions).
-func Subscribe(ctx context.Context, api WatchAPI, engine string, since time.Time) *EventStream {
+func Subscribe(ctx context.Context, api EventsAPI, engine string, since time.Time) *EventStream {
+	return subscribe(ctx, api, since, watchedTypes, watchedActions, engine != EnginePodman)
+}
+
+// SubscribeHost follows, from now, every event that changes an object a
+// plan decides about: images and containers as for the watcher, containers
+// pausing and being renamed, volumes and networks created and destroyed,
+// containers connected to networks and disconnected. It subscribes before
+// the daemon has said which engine it is, so the actions are filtered here
+// on every engine.
+func SubscribeHost(ctx context.Context, api EventsAPI) *EventStream {
+	return subscribe(ctx, api, time.Time{}, hostTypes, hostActions, false)
+}
+
+// subscribe follows events of the given types and actions; the daemon
+// filters by action only when daemonFilters (see Subscribe), and the
+// actions are always checked here as well.
+func subscribe(ctx context.Context, api EventsAPI, since time.Time, types, actions []string, daemonFilters bool) *EventStream {
 	ctx, cancel := context.WithCancel(ctx)
-	filters := make(client.Filters).Add("type", watchedTypes...)
-	if engine != EnginePodman {
-		filters.Add("event", watchedActions...)
+	filters := make(client.Filters).Add("type", types...)
+	if daemonFilters {
+		filters.Add("event", actions...)
 	}
 	opts := client.EventsListOptions{Filters: filters}
 	if !since.IsZero() {
@@ -102,7 +144,7 @@ func Subscribe(ctx context.Context, api WatchAPI, engine string, since time.Time
 		for {
 			select {
 			case m := <-res.Messages:
-				ev, ok := eventFromMessage(m)
+				ev, ok := eventFromMessage(m, actions)
 				if !ok {
 					continue
 				}
@@ -124,14 +166,15 @@ func Subscribe(ctx context.Context, api WatchAPI, engine string, since time.Time
 	return &EventStream{Events: out, Err: errc, cancel: cancel}
 }
 
-// eventFromMessage converts an event message; ok is false for events the
-// watcher does not follow (should the daemon ignore part of the filter).
-func eventFromMessage(m events.Message) (Event, bool) {
+// eventFromMessage converts an event message; ok is false for events
+// whose action is not among actions (those the daemon was not asked to
+// filter out, or should it ignore part of the filter).
+func eventFromMessage(m events.Message, actions []string) (Event, bool) {
 	normEvent(&m)
 	if a, ok := podmanActions[string(m.Type)+" "+string(m.Action)]; ok {
 		m.Action = a
 	}
-	if !slices.Contains(watchedActions, string(m.Action)) {
+	if !slices.Contains(actions, string(m.Action)) {
 		return Event{}, false
 	}
 	ev := Event{
@@ -152,6 +195,10 @@ func eventFromMessage(m events.Message) (Event, bool) {
 		}
 	case events.ContainerEventType:
 		ev.Image = m.Actor.Attributes["image"]
+	case events.VolumeEventType: // the ID is the volume's name
+	case events.NetworkEventType:
+		ev.Name = m.Actor.Attributes["name"]
+		ev.Container = m.Actor.Attributes["container"]
 	default:
 		return ev, false
 	}

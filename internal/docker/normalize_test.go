@@ -87,7 +87,7 @@ func TestPodmanEvents(t *testing.T) {
 		{msg(events.ContainerEventType, "init", "c1", nil), false, "", ""},
 		{msg(events.ImageEventType, "pull", "", nil), false, "", ""},
 	} {
-		ev, ok := eventFromMessage(tc.m)
+		ev, ok := eventFromMessage(tc.m, watchedActions)
 		if ok != tc.ok || ok && (ev.Action != tc.action || ev.ID != tc.id) {
 			t.Errorf("%s %s: got %+v, %v; want %s %q, %v", tc.m.Type, tc.m.Action, ev, ok, tc.action, tc.id, tc.ok)
 		}

@@ -134,21 +134,27 @@ func planTable(w io.Writer, plan policy.Plan) error {
 				rows = append(rows, s.row(a))
 			}
 		}
-		if err := writeSection(&b, s.title, s.headers, rows); err != nil {
+		if err := Section(&b, s.title, s.headers, rows); err != nil {
 			return err
 		}
 	}
+	PlanFooter(&b, plan)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// PlanFooter writes what ends a plan's table: the warnings, and the
+// summary line.
+func PlanFooter(b *strings.Builder, plan policy.Plan) {
 	if len(plan.Warnings) > 0 {
 		b.WriteString("WARNINGS\n")
 		for _, wn := range plan.Warnings {
-			fmt.Fprintf(&b, "%s\n", WarningText(wn))
+			fmt.Fprintf(b, "%s\n", WarningText(wn))
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString(summaryLine(plan))
 	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // WarningText is a warning with its place, when known: "ci.hcl:12:3: …".
@@ -190,10 +196,10 @@ func Plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// writeSection writes a titled table, as docker prints its own (UPPERCASE
+// Section writes a titled table, as docker prints its own (UPPERCASE
 // headers, columns three spaces apart), and a blank line; nothing when
 // there are no rows.
-func writeSection(b *strings.Builder, title string, headers []string, rows [][]string) error {
+func Section(b *strings.Builder, title string, headers []string, rows [][]string) error {
 	if len(rows) == 0 {
 		return nil
 	}

@@ -81,7 +81,7 @@ func PruneTable(w io.Writer, report *apply.Report) error {
 				rows = append(rows, []string{r.Action.Kind, r.Action.Action, ObjectName(r.Action), r.Detail})
 			}
 		}
-		if err := writeSection(&b, strings.ToUpper(outcome), []string{"KIND", "ACTION", "OBJECT", "REASON"}, rows); err != nil {
+		if err := Section(&b, strings.ToUpper(outcome), []string{"KIND", "ACTION", "OBJECT", "REASON"}, rows); err != nil {
 			return err
 		}
 	}

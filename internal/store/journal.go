@@ -273,3 +273,40 @@ func entriesOf(lines [][]byte) []Entry {
 	}
 	return out
 }
+
+// JournalTail reads the last n outcomes of the journal at path (fewer
+// when it has fewer), oldest first: what became of the last removals. It
+// reads the file backwards, so its cost is that of the entries read, not
+// of the journal's history; lines that are not records are left out.
+func JournalTail(path string, n int) ([]Entry, error) {
+	f, err := openRegular(path, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	for chunk := int64(16 << 10); ; chunk *= 4 {
+		start := max(size-chunk, 0)
+		data := make([]byte, size-start)
+		if _, err := f.ReadAt(data, start); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("reading the journal %s: %w", path, err)
+		}
+		lines := bytes.Split(data, []byte("\n"))
+		if start > 0 {
+			lines = lines[1:] // it may begin mid-line
+		}
+		var outcomes []Entry
+		for _, e := range entriesOf(lines) {
+			if e.IsOutcome() {
+				outcomes = append(outcomes, e)
+			}
+		}
+		if len(outcomes) >= n || start == 0 {
+			return outcomes[max(len(outcomes)-n, 0):], nil
+		}
+	}
+}

@@ -66,7 +66,7 @@ func TestNoWritesThroughLinks(t *testing.T) {
 	if _, err := AcquireRemovalLock(dir, "docker shaper prune", lockNow); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("lock through a link: %v", err)
 	}
-	if _, err := AcquireWatchLock(dir, lockNow); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	if _, err := AcquireWatchLock(dir, lockNow, 3600e9); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("watch lock through a link: %v", err)
 	}
 	if data, _ := os.ReadFile(target); string(data) != "keep me\n" {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/docker-shaper/docker-shaper/policy"
 )
 
 // The daemon's locks, in its directory.
@@ -27,6 +30,14 @@ type Holder struct {
 	Command string    `json:"command"`
 	Host    string    `json:"host"`
 	Since   time.Time `json:"since"`
+
+	// The watcher's schedule, in watch.lock only (see WatchLock.Schedule),
+	// for docker shaper status to show: how often it enforces ("1h"),
+	// when it last did and how that went, and when it will next.
+	Interval        string    `json:"interval,omitempty"`
+	LastEnforcement time.Time `json:"last_enforcement,omitzero"`
+	LastOutcome     string    `json:"last_outcome,omitempty"`
+	NextEnforcement time.Time `json:"next_enforcement,omitzero"`
 }
 
 func (h Holder) String() string {
@@ -77,25 +88,99 @@ func (e *LockedError) Error() string {
 //
 // release gives the lock up; it is safe to call more than once.
 func AcquireRemovalLock(dir, command string, now time.Time) (release func() error, err error) {
-	return lockFile(dir, LockFile, command, now)
+	l, err := lockFile(dir, LockFile, command, now)
+	if err != nil {
+		return nil, err
+	}
+	return l.release, nil
 }
+
+// WatchLock is a watcher's hold on the daemon's watch.lock.
+type WatchLock struct{ l *heldLock }
 
 // AcquireWatchLock makes the caller the daemon's only watcher (two would
 // write one state file), for as long as it holds the lock. It is not the
 // removal lock, which a watcher takes only while it enforces, so prune can
-// run meanwhile.
-func AcquireWatchLock(dir string, now time.Time) (release func() error, err error) {
-	return lockFile(dir, WatchLockFile, "docker shaper watch", now)
+// run meanwhile. interval is how often it enforces, for the holder
+// information.
+func AcquireWatchLock(dir string, now time.Time, interval time.Duration) (*WatchLock, error) {
+	l, err := lockFile(dir, WatchLockFile, "docker shaper watch", now)
+	if err != nil {
+		return nil, err
+	}
+	l.holder.Interval = policy.FormatDuration(interval)
+	if err := writeHolder(l.f, l.holder); err != nil {
+		_ = l.release()
+		return nil, fmt.Errorf("writing %s: %w", l.path, err)
+	}
+	return &WatchLock{l}, nil
 }
 
-// lockFile takes an exclusive lock on dir/name (dir created if needed)
-// without waiting, and writes the holder information into it; when another
-// process has it, the error is a *LockedError naming that process. The lock
-// is the operating system's (flock, LockFileEx), so it goes with the
-// process however that ends. The file stays when released (removing a lock
-// file races with the next locker); only the holder information goes.
-// release is safe to call more than once.
-func lockFile(dir, name, command string, now time.Time) (release func() error, err error) {
+// Release gives the lock up; it is safe to call more than once.
+func (w *WatchLock) Release() error { return w.l.release() }
+
+// Schedule rewrites the holder information with the watcher's last
+// enforcement (zero when none yet), how it went, and when the next is
+// due, so that docker shaper status can show them.
+func (w *WatchLock) Schedule(last time.Time, outcome string, next time.Time) error {
+	if w.l.released {
+		return nil
+	}
+	h := w.l.holder
+	h.LastEnforcement, h.LastOutcome, h.NextEnforcement = last.UTC(), outcome, next.UTC()
+	if err := writeHolder(w.l.f, h); err != nil {
+		return fmt.Errorf("writing %s: %w", w.l.path, err)
+	}
+	w.l.holder = h
+	return nil
+}
+
+// ProbeWatcher says whether a watcher holds the daemon's watch.lock in
+// dir, and who it is when it said so (holder is nil when it cannot be
+// read: a watcher that has not written it yet, or a system that keeps
+// others from reading a locked file). It takes a shared lock for an
+// instant, never the exclusive one, and a watcher starting at that very
+// moment waits for it (see lockFile): probing cannot stop a watcher.
+func ProbeWatcher(dir string) (holder *Holder, running bool, err error) {
+	path := filepath.Join(dir, WatchLockFile)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer f.Close()
+	switch err := tryLockShared(f); {
+	case errors.Is(err, errLocked):
+		return readHolder(f), true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("probing %s: %w", path, err)
+	}
+	return nil, false, unlock(f)
+}
+
+// heldLock is a lock file this process holds.
+type heldLock struct {
+	f        *os.File
+	path     string
+	holder   Holder
+	released bool
+}
+
+// probeWait is how long a locker waits for a lock held only by probes
+// (ProbeWatcher holds a shared lock for an instant) before it says the
+// lock is taken.
+const probeWait = 50 * time.Millisecond
+
+// lockFile takes an exclusive lock on dir/name (dir created if needed),
+// waiting no longer than probeWait, and writes the holder information into
+// it; when another process has it, the error is a *LockedError naming that
+// process. The lock is the operating system's (flock, LockFileEx), so it
+// goes with the process however that ends. The file stays when released
+// (removing a lock file races with the next locker); only the holder
+// information goes.
+func lockFile(dir, name, command string, now time.Time) (*heldLock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -104,7 +189,14 @@ func lockFile(dir, name, command string, now time.Time) (release func() error, e
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	if err := tryLock(f); err != nil {
+	for waited := time.Duration(0); ; waited += probeWait / 5 {
+		err = tryLock(f)
+		if !errors.Is(err, errLocked) || waited >= probeWait {
+			break
+		}
+		time.Sleep(probeWait / 5)
+	}
+	if err != nil {
 		defer f.Close()
 		if errors.Is(err, errLocked) {
 			return nil, &LockedError{Path: path, Holder: readHolder(f)}
@@ -112,23 +204,25 @@ func lockFile(dir, name, command string, now time.Time) (release func() error, e
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	host, _ := os.Hostname()
-	holder := Holder{PID: os.Getpid(), Command: command, Host: host, Since: now.UTC().Truncate(time.Second)}
-	if err := writeHolder(f, holder); err != nil {
+	l := &heldLock{f: f, path: path, holder: Holder{PID: os.Getpid(), Command: command, Host: host, Since: now.UTC().Truncate(time.Second)}}
+	if err := writeHolder(f, l.holder); err != nil {
 		_ = unlock(f)
 		f.Close()
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	released := false
-	return func() error {
-		if released {
-			return nil
-		}
-		released = true
-		terr := f.Truncate(0)
-		uerr := unlock(f)
-		cerr := f.Close()
-		return errors.Join(terr, uerr, cerr)
-	}, nil
+	return l, nil
+}
+
+// release gives the lock up; it is safe to call more than once.
+func (l *heldLock) release() error {
+	if l.released {
+		return nil
+	}
+	l.released = true
+	terr := l.f.Truncate(0)
+	uerr := unlock(l.f)
+	cerr := l.f.Close()
+	return errors.Join(terr, uerr, cerr)
 }
 
 // errLocked is what tryLock returns when another process holds the lock.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,12 +55,12 @@ func TestLockIsExclusiveAndNamesTheHolder(t *testing.T) {
 func TestWatchLock(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	release, err := AcquireWatchLock(dir, lockNow)
+	wl, err := AcquireWatchLock(dir, lockNow, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
-	if _, err := AcquireWatchLock(dir, lockNow); err == nil || !strings.HasPrefix(err.Error(), "a watcher already runs for this daemon: pid ") {
+	defer wl.Release()
+	if _, err := AcquireWatchLock(dir, lockNow, time.Hour); err == nil || !strings.HasPrefix(err.Error(), "a watcher already runs for this daemon: pid ") {
 		t.Errorf("second watcher: %v", err)
 	}
 	// The removal lock is another.
@@ -132,5 +133,109 @@ func TestJournalAppendsWholeLines(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("journal mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// status learns from watch.lock whether a watcher runs and when it
+// enforces, without ever keeping one from starting.
+func TestProbeWatcher(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if h, running, err := ProbeWatcher(dir); err != nil || running || h != nil {
+		t.Fatalf("no watcher yet: %v %v %v", h, running, err)
+	}
+	wl, err := AcquireWatchLock(dir, lockNow, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, running, err := ProbeWatcher(dir)
+	if err != nil || !running || h == nil || h.PID != os.Getpid() || h.Interval != "1h" || !h.NextEnforcement.IsZero() {
+		t.Fatalf("watcher running: %+v %v %v", h, running, err)
+	}
+	next := lockNow.Add(time.Hour)
+	if err := wl.Schedule(lockNow, "nothing to do", next); err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ = ProbeWatcher(dir)
+	if h == nil || !h.LastEnforcement.Equal(lockNow) || h.LastOutcome != "nothing to do" || !h.NextEnforcement.Equal(next) || h.Command != "docker shaper watch" {
+		t.Errorf("after Schedule: %+v", h)
+	}
+	if err := wl.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if h, running, err := ProbeWatcher(dir); err != nil || running || h != nil {
+		t.Errorf("after release: %v %v %v", h, running, err)
+	}
+	if err := wl.Schedule(lockNow, "late", next); err != nil {
+		t.Errorf("Schedule after Release: %v, want a no-op", err)
+	}
+}
+
+// A watcher starting while status probes waits for the probe: both
+// goroutines here stand for processes (flock locks are per open file), the
+// prober a thousand times busier than status, which probes every few
+// seconds.
+func TestWatcherStartsWhileProbed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				if _, _, err := ProbeWatcher(dir); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	for range 20 {
+		wl, err := AcquireWatchLock(dir, lockNow, time.Hour)
+		if err != nil {
+			t.Fatalf("a probe kept the watcher from starting: %v", err)
+		}
+		wl.Release()
+	}
+	close(stop)
+	<-done
+}
+
+func TestJournalTail(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	if _, err := JournalTail(path, 5); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing journal: %v", err)
+	}
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 300) // 1,000 entries span several chunks
+	for i := range 1000 {
+		// An intent and its outcome, as a run writes them: the tail is of
+		// outcomes.
+		if err := j.Append(Entry{Time: lockNow, Run: strconv.Itoa(i), Record: RecordIntent, Reason: long}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(Entry{Time: lockNow, Run: strconv.Itoa(i), Record: RecordOutcome, Outcome: "removed", Reason: long}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	for _, n := range []int{1, 5, 200, 2000} {
+		got, err := JournalTail(path, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(n, 1000)
+		if len(got) != want || got[len(got)-1].Run != "999" || got[0].Run != strconv.Itoa(1000-want) || !got[0].IsOutcome() {
+			t.Errorf("JournalTail(%d): %d entries, %q…%q", n, len(got), got[0].Run, got[len(got)-1].Run)
+		}
 	}
 }

@@ -18,6 +18,16 @@ func tryLock(f *os.File) error {
 	return err
 }
 
+// tryLockShared takes a shared flock on f without waiting: it fails only
+// while another process holds the exclusive one.
+func tryLockShared(f *os.File) error {
+	err := flock(f, unix.LOCK_SH|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return errLocked
+	}
+	return err
+}
+
 func unlock(f *os.File) error { return flock(f, unix.LOCK_UN) }
 
 // flock retries flock when a signal interrupts it.

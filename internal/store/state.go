@@ -308,10 +308,13 @@ const stateLockWait = 10 * time.Second
 func LockState(ctx context.Context, dir string) (unlock func() error, err error) {
 	deadline := time.After(stateLockWait)
 	for {
-		unlock, err := lockFile(dir, StateLockFile, "docker shaper", time.Time{})
+		l, err := lockFile(dir, StateLockFile, "docker shaper", time.Time{})
+		if err == nil {
+			return l.release, nil
+		}
 		var locked *LockedError
 		if !errors.As(err, &locked) {
-			return unlock, err
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
@@ -321,4 +324,45 @@ func LockState(ctx context.Context, dir string) (unlock func() error, err error)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// RecordArrivals records, in the state file of dir, the images of arrivals
+// (by ID) that have no record yet, as the watcher records an arrival it
+// hears of: the live view (docker shaper status) calls it for the images
+// events bring. It returns the state's record of every image of arrivals
+// after the merge (an earlier record wins), so the caller dates them as
+// check will. When the state cannot be written, it says so and returns
+// arrivals as given.
+func RecordArrivals(ctx context.Context, dir string, arrivals map[string]ImageRecord, at time.Time) map[string]ImageRecord {
+	logger := logging.From(ctx)
+	path := filepath.Join(dir, StateFile)
+	unlock, err := LockState(ctx, dir)
+	if err != nil {
+		logger.Warn("cannot record what docker-shaper sees", "err", err)
+		return arrivals
+	}
+	defer unlock()
+	st := LoadState(ctx, path, at)
+	out := make(map[string]ImageRecord, len(arrivals))
+	changed := false
+	for id, rec := range arrivals {
+		if cur := st.Images[id]; cur != nil {
+			out[id] = *cur
+			continue
+		}
+		r := rec
+		st.Images[id] = &r
+		out[id] = r
+		changed = true
+	}
+	if st.Horizon.IsZero() {
+		st.Horizon = at
+		changed = true
+	}
+	if changed {
+		if err := st.Save(path); err != nil {
+			logger.Warn("cannot record what docker-shaper sees", "err", err)
+		}
+	}
+	return out
 }

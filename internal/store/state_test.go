@@ -346,6 +346,35 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 	}
 }
 
+// The live view records the images events bring, as the watcher would, and
+// never replaces a record another command made first.
+func TestRecordArrivals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	at := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	first := RecordArrivals(ctx, dir, map[string]ImageRecord{
+		"sha256:a": {FirstSeen: at.Add(-time.Minute), Refs: []string{"app:1"}},
+	}, at)
+	if rec := first["sha256:a"]; !rec.FirstSeen.Equal(at.Add(-time.Minute)) || rec.FirstSeenLowerBound {
+		t.Errorf("first record %+v", rec)
+	}
+	second := RecordArrivals(ctx, dir, map[string]ImageRecord{
+		"sha256:a": {FirstSeen: at, FirstSeenLowerBound: true},
+		"sha256:b": {FirstSeen: at, FirstSeenLowerBound: true},
+	}, at)
+	if rec := second["sha256:a"]; !rec.FirstSeen.Equal(at.Add(-time.Minute)) {
+		t.Errorf("the earlier record was replaced: %+v", rec)
+	}
+	st, err := ReadState(filepath.Join(dir, StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Images) != 2 || !st.Horizon.Equal(at) || !st.Images["sha256:b"].FirstSeenLowerBound {
+		t.Errorf("state %+v", st)
+	}
+}
+
 // Every look at the daemon records the use its containers show, so a use
 // outlives the container: once a prune removes the container, its image
 // does not look unused for longer than it was.

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/docker"
@@ -66,35 +67,62 @@ func (w *watcher) resync(ctx context.Context) {
 	}
 }
 
-// finished logs the one-line summary of an enforcement.
+// finished logs the one-line summary of an enforcement, and publishes
+// how it went (see publishSchedule).
 func (w *watcher) finished(out enforced) {
 	w.obs.Enforced(out.Outcome, out.took, w.clock())
+	w.lastEnforced = w.clock()
+	w.lastOutcome = w.logOutcome(out)
+	w.publishSchedule()
+}
+
+// publishSchedule writes the watcher's last and next enforcement into
+// watch.lock, for docker shaper status. The next one is now while one is
+// pending (at start, or waiting for the daemon), else the interval's next
+// tick.
+func (w *watcher) publishSchedule() {
+	next := w.nextTick
+	if w.pending {
+		next = w.clock()
+	}
+	if err := w.lock.Schedule(w.lastEnforced, w.lastOutcome, next); err != nil {
+		w.logger.Debug("cannot publish the schedule", "err", err)
+	}
+}
+
+// logOutcome logs the one-line summary of an enforcement, and returns it
+// in short, for status.
+func (w *watcher) logOutcome(out enforced) string {
 	var locked *store.LockedError
 	switch {
 	case errors.As(out.Err, &locked):
 		w.logger.Warn("enforcement skipped: another docker-shaper is removing objects", "holder", locked.Who())
-		return
+		return "skipped: another docker-shaper was removing objects"
 	case errors.Is(out.Err, context.Canceled) && out.Report == nil:
 		w.logger.Info("enforcement interrupted")
-		return
+		return "interrupted"
 	case out.Plan == nil && docker.IsConnectionError(out.Err):
 		w.pending = true
 		w.logger.Warn("enforcement postponed: daemon unreachable", "err", out.Err)
-		return
+		return "postponed: daemon unreachable"
 	case out.Plan == nil:
 		w.logger.Error("enforcement failed", "err", out.Err)
-		return
+		return "failed: " + out.Err.Error()
 	}
 	kv := []any{"policy", out.Plan.Policy, "actions", len(out.Plan.Actions)}
+	short := "nothing to do"
 	if out.Report != nil {
 		s := out.Report.Summary
 		kv = append(kv, "removed", s.Removed, "untagged", s.Untagged, "skipped", s.Skipped, "failed", s.Failed,
 			"reclaimed", policy.HumanSize(s.ReclaimedBytes))
+		short = fmt.Sprintf("%d removed, %d untagged, %d skipped, %d failed, %s reclaimed",
+			s.Removed, s.Untagged, s.Skipped, s.Failed, policy.HumanSize(s.ReclaimedBytes))
 	}
 	kv = append(kv, "took", out.took.Round(time.Millisecond))
 	if out.Err != nil {
 		w.logger.Error("enforced, with an error", append(kv, "err", out.Err)...)
-		return
+		return short + "; error: " + out.Err.Error()
 	}
 	w.logger.Info("enforced", kv...)
+	return short
 }

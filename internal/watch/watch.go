@@ -108,7 +108,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		return err
 	}
-	defer w.release()
+	defer w.lock.Release()
 	return w.run(ctx, hup)
 }
 
@@ -125,7 +125,7 @@ type watcher struct {
 
 	host      *store.Host
 	statePath string
-	release   func() error
+	lock      *store.WatchLock
 	tr        *tracker
 
 	pol *watchPolicy
@@ -141,6 +141,12 @@ type watcher struct {
 	enforcing   bool
 	pending     bool // enforce as soon as the daemon can be reached
 	enforceDone chan enforced
+	// nextTick is when the interval next falls due; lastEnforced and
+	// lastOutcome say when the last enforcement ended and how. The
+	// watcher publishes them in watch.lock (see publishSchedule).
+	nextTick     time.Time
+	lastEnforced time.Time
+	lastOutcome  string
 
 	// failure stops the watcher: what it watched is gone (see connect).
 	failure error
@@ -166,7 +172,7 @@ func newWatcher(ctx context.Context, opts Options) (*watcher, error) {
 	if w.host, err = w.waitForHost(ctx); err != nil {
 		return nil, err
 	}
-	if w.release, err = store.AcquireWatchLock(w.host.Dir, w.clock()); err != nil {
+	if w.lock, err = store.AcquireWatchLock(w.host.Dir, w.clock(), opts.Interval); err != nil {
 		return nil, err
 	}
 	w.statePath = filepath.Join(w.host.Dir, store.StateFile)
@@ -217,6 +223,8 @@ func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
 
 	interval := time.NewTicker(w.opts.Interval)
 	defer interval.Stop()
+	w.nextTick = w.clock().Add(w.opts.Interval)
+	w.publishSchedule()
 	pollPolicy := time.NewTicker(w.timing.PollPolicy)
 	defer pollPolicy.Stop()
 	heartbeat := time.NewTicker(w.timing.Heartbeat)
@@ -261,7 +269,9 @@ func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
 				w.save()
 			}
 		case <-interval.C:
+			w.nextTick = w.clock().Add(w.opts.Interval)
 			w.due()
+			w.publishSchedule()
 		case out := <-w.enforceDone:
 			w.enforcing = false
 			w.finished(out)
