@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,7 +143,13 @@ func (d *decoder) keep(a *hcl.Attribute) (int, bool) {
 	if v.Type() != cty.Number {
 		hint := ""
 		if v.Type() == cty.String {
-			hint = fmt.Sprintf(" Write %s = %s, without quotes.", a.Name, v.AsString())
+			// Only a string that is a whole number can lose its quotes:
+			// keep = "two" becomes keep = 2, not keep = two.
+			if n, err := strconv.ParseUint(strings.TrimSpace(v.AsString()), 10, 32); err == nil {
+				hint = fmt.Sprintf(" Write %s = %d, without quotes.", a.Name, n)
+			} else {
+				hint = fmt.Sprintf(" Write a whole number without quotes, e.g. %s = 2.", a.Name)
+			}
 		}
 		d.errorf(a.Expr.Range(), &a.Range, "Not a number",
 			"%s is how many images to keep per repository, a whole number of 0 or more; this is %s.%s",
