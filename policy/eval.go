@@ -198,6 +198,9 @@ func (e *evaluator) finishWarnings() {
 	for _, r := range e.ruleRefs() {
 		switch {
 		case e.matched[r.name] == 0:
+			if e.p.QuietUnclaimed {
+				continue
+			}
 			e.warnings = append(e.warnings, ruleWarning(r.decl,
 				"rule %s claimed nothing: no %s on this host match its selectors", r.name, r.noun))
 		case e.claimed[r.name] == 0:

@@ -47,6 +47,12 @@ type Policy struct {
 	Networks   []*NetworkRule
 	BuildCache *BuildCacheRule // nil when the policy has no build_cache block
 
+	// QuietUnclaimed leaves out the warnings about rules that claim
+	// nothing on the host. The embedded default sets it: its rules are
+	// written for any host, and one that has nothing for them to do is not
+	// the user's mistake to be told about on every run.
+	QuietUnclaimed bool
+
 	// Warnings found while loading (normalised patterns, a catch-all image
 	// rule that is not last, …); Evaluate copies them into every plan.
 	Warnings []Warning

@@ -118,8 +118,17 @@ func Load(src Source) (*Loaded, error) {
 	l := &Loaded{Source: src, loader: policy.NewLoader()}
 	if src.Path == "" {
 		l.Policy, l.Diags = l.loader.Load(embeddedFilename, defaultPolicy)
+		if l.Policy != nil {
+			l.Policy.QuietUnclaimed = true
+		}
 	} else {
 		l.Policy, l.Diags = l.loader.LoadFile(src.Path)
+		if src.Via == "$"+Env && l.Policy == nil && len(l.Diags) == 1 && l.Diags[0].Subject == nil {
+			// The file could not be read: say where its name came from,
+			// a variable set long ago and forgotten.
+			l.Diags[0].Detail += fmt.Sprintf(" $%s names this file: point it at a policy file, or unset it "+
+				"for the usual lookup ($DOCKER_CONFIG/shaper/policy.hcl, then the embedded default).", Env)
+		}
 	}
 	if l.Diags.HasErrors() {
 		return nil, &LoadError{Loaded: l}

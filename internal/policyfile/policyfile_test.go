@@ -145,4 +145,29 @@ func TestLoadErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nope.hcl (from $DOCKER_SHAPER_POLICY)") {
 		t.Errorf("err = %v: want an error naming the file and the variable", err)
 	}
+	if errors.As(err, &le) {
+		if d := le.Loaded.Diags[0].Detail; !strings.Contains(d, "$DOCKER_SHAPER_POLICY names this file") {
+			t.Errorf("detail = %q: want it to name the variable and say what to do", d)
+		}
+	}
+}
+
+// The embedded default's rules are written for any host: on one where they
+// have nothing to do, that is not the user's mistake to be warned about.
+func TestEmbeddedDefaultQuietUnclaimed(t *testing.T) {
+	t.Parallel()
+	lp, err := Load(Source{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lp.Policy.QuietUnclaimed {
+		t.Error("the embedded default warns about rules that claim nothing")
+	}
+	path := filepath.Join(t.TempDir(), "p.hcl")
+	if err := os.WriteFile(path, Default(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if lp, err = Load(Source{Path: path}); err != nil || lp.Policy.QuietUnclaimed {
+		t.Errorf("a user's file (the default's text) is quiet about unclaimed rules: %v", err)
+	}
 }
