@@ -33,6 +33,9 @@ func newCheckCommand(d deps) *cobra.Command {
 // runCheck prints the plan. It only reads from the daemon (and records the
 // images it sees for the first time in the daemon's state).
 func runCheck(ctx context.Context, d deps, opts checkOptions) error {
+	if opts.format == render.FormatJSON {
+		opts.plan.jsonDiagnostics = d.cli.Out() // a broken policy is data too
+	}
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {
 		return err

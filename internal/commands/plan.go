@@ -24,6 +24,10 @@ type planOptions struct {
 	// the watcher's, which keeps its last good policy when the file turns
 	// bad.
 	loaded *policyfile.Loaded
+	// jsonDiagnostics, when set, receives the diagnostics of a policy
+	// that does not load as a JSON document (render.DiagnosticsDocument)
+	// instead of as text on stderr: check --format json.
+	jsonDiagnostics io.Writer
 }
 
 // planResult is a plan with what it was made from.
@@ -38,6 +42,12 @@ type planResult struct {
 // used: its diagnostics are rendered to errOut, and the error says how
 // many there were and that nothing was done.
 func (d deps) loadPolicy(errOut io.Writer, p policyFlag) (*policyfile.Loaded, error) {
+	return d.loadPolicyTo(errOut, nil, p)
+}
+
+// loadPolicyTo is loadPolicy, with the diagnostics of a policy that does
+// not load written as JSON to jsonOut instead, when it is set.
+func (d deps) loadPolicyTo(errOut, jsonOut io.Writer, p policyFlag) (*policyfile.Loaded, error) {
 	src, err := d.lookup(p).Find()
 	if err != nil {
 		return nil, err
@@ -45,7 +55,15 @@ func (d deps) loadPolicy(errOut io.Writer, p policyFlag) (*policyfile.Loaded, er
 	lp, err := policyfile.Load(src)
 	var le *policyfile.LoadError
 	if errors.As(err, &le) {
-		if rerr := render.Diagnostics(errOut, le.Loaded.Files(), le.Loaded.Diags); rerr != nil {
+		var rerr error
+		if jsonOut != nil {
+			var doc render.DiagnosticsDocument
+			doc.AddDiagnostics(le.Loaded.Name(), -1, le.Loaded.Diags)
+			rerr = render.DiagnosticsJSON(jsonOut, doc)
+		} else {
+			rerr = render.Diagnostics(errOut, le.Loaded.Files(), le.Loaded.Diags)
+		}
+		if rerr != nil {
 			return nil, rerr
 		}
 		return nil, cli.StatusError{StatusCode: 1, Status: err.Error()}
@@ -67,7 +85,7 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	lp := opts.loaded
 	if lp == nil {
 		var err error
-		if lp, err = d.loadPolicy(d.cli.Err(), opts.policy); err != nil {
+		if lp, err = d.loadPolicyTo(d.cli.Err(), opts.jsonDiagnostics, opts.policy); err != nil {
 			return nil, err
 		}
 	}
