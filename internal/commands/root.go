@@ -81,6 +81,7 @@ func newRootCommand(d deps) *cobra.Command {
 		newWatchCommand,
 		newExplainCommand,
 		newStatusCommand,
+		newFmtCommand,
 	} {
 		cmd.AddCommand(newCommand(d))
 	}
