@@ -134,6 +134,9 @@ func (d *decoder) boolean(a *hcl.Attribute) (bool, bool) {
 	return v.True(), true
 }
 
+// maxKeep is the largest keep count.
+const maxKeep = 1_000_000
+
 // keep decodes a keep count: a whole number, 0 or more.
 func (d *decoder) keep(a *hcl.Attribute) (int, bool) {
 	v, ok := d.eval(a.Expr)
@@ -168,7 +171,7 @@ func (d *decoder) keep(a *hcl.Attribute) (int, bool) {
 		return 0, false
 	}
 	n, acc := f.Int64()
-	if acc != big.Exact || n > 1_000_000 {
+	if acc != big.Exact || n > maxKeep {
 		d.errorf(a.Expr.Range(), &a.Range, "keep is too large",
 			"%s is a number of images per repository: write at most 1000000.", a.Name)
 		return 0, false

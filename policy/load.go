@@ -196,35 +196,17 @@ const (
 	blockBuildCache = "build_cache"
 )
 
+// The HCL schemas the loader decodes with, made from the language's
+// specification (schema.go), which the JSON Schema is made from too.
 var (
-	policySchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "protect_latest"}, {Name: "age_basis"}},
-		Blocks: []hcl.BlockHeaderSchema{
-			{Type: blockProtect, LabelNames: []string{"name"}},
-			{Type: KindImage, LabelNames: []string{"name"}},
-			{Type: KindContainer, LabelNames: []string{"name"}},
-			{Type: KindVolume, LabelNames: []string{"name"}},
-			{Type: KindNetwork, LabelNames: []string{"name"}},
-			{Type: blockBuildCache},
-		},
-	}
-	protectSchema = attrSchema("images", "images_regex", "containers", "volumes", "networks", "labels")
-	imageSchema   = attrSchema("match", "match_regex", "exclude", "labels", "dangling",
-		"keep", "older_than", "unused_for", "max_size", "age_basis", "order_by")
-	containerSchema = attrSchema("status", "names", "images", "labels", "exclude_labels",
-		"older_than", "remove_volumes")
-	volumeSchema     = attrSchema("names", "labels", "older_than")
-	networkSchema    = attrSchema("names", "labels", "older_than")
-	buildCacheSchema = attrSchema("unused_for", "keep_storage", "all")
+	policySchema     = topSchema()
+	protectSchema    = bodySchemaOf(blockProtect)
+	imageSchema      = bodySchemaOf(KindImage)
+	containerSchema  = bodySchemaOf(KindContainer)
+	volumeSchema     = bodySchemaOf(KindVolume)
+	networkSchema    = bodySchemaOf(KindNetwork)
+	buildCacheSchema = bodySchemaOf(blockBuildCache)
 )
-
-func attrSchema(names ...string) *hcl.BodySchema {
-	s := &hcl.BodySchema{}
-	for _, n := range names {
-		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: n})
-	}
-	return s
-}
 
 // Allowed values of the enumerations.
 var (

@@ -82,6 +82,7 @@ func newRootCommand(d deps) *cobra.Command {
 		newExplainCommand,
 		newStatusCommand,
 		newFmtCommand,
+		newSchemaCommand,
 	} {
 		cmd.AddCommand(newCommand(d))
 	}
