@@ -44,7 +44,7 @@ var (
 		doc: "What image ages count from: when docker-shaper first saw the image, its build date, or its last use by a container."}
 	specOlderThan = attrSpec{name: "older_than", typ: typeDuration,
 		doc: "Only objects older than this, e.g. \"7d\", \"36h\", \"2w\"."}
-	specNames = attrSpec{name: "names", typ: typeGlobs, doc: "Name globs; left out, any name."}
+	specNames      = attrSpec{name: "names", typ: typeGlobs, doc: "Name globs; left out, any name."}
 	specLabelsRule = attrSpec{name: "labels", typ: typeLabels,
 		doc: "Labels that must all be present, each value matching its glob (\"*\" accepts any value)."}
 
@@ -93,10 +93,10 @@ var (
 				{name: "order_by", typ: typeEnum, values: orderValues, deflt: string(OrderAge), doc: "What \"newest\" means for keep: by age, or by version in the tag."},
 			}},
 		{typ: KindVolume, labeled: true,
-			doc: "Removes volumes no container uses; without names, anonymous volumes only.",
+			doc:   "Removes volumes no container uses; without names, anonymous volumes only.",
 			attrs: []attrSpec{specNames, specLabelsRule, specOlderThan}},
 		{typ: KindNetwork, labeled: true,
-			doc: "Removes user-defined networks no container is attached to.",
+			doc:   "Removes user-defined networks no container is attached to.",
 			attrs: []attrSpec{specNames, specLabelsRule, specOlderThan}},
 		{typ: blockBuildCache,
 			doc: "Prunes the daemon's build cache; at most one.",
