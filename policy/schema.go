@@ -44,8 +44,9 @@ var (
 		doc: "What image ages count from: when docker-shaper first saw the image, its build date, or its last use by a container."}
 	specOlderThan = attrSpec{name: "older_than", typ: typeDuration,
 		doc: "Only objects older than this, e.g. \"7d\", \"36h\", \"2w\"."}
-	specNames      = attrSpec{name: "names", typ: typeGlobs, doc: "Name globs; left out, any name."}
-	specLabelsRule = attrSpec{name: "labels", typ: typeLabels,
+	specNames       = attrSpec{name: "names", typ: typeGlobs, doc: "Name globs; left out, any name."}
+	specVolumeNames = attrSpec{name: "names", typ: typeGlobs, doc: "Name globs; left out, anonymous volumes only."}
+	specLabelsRule  = attrSpec{name: "labels", typ: typeLabels,
 		doc: "Labels that must all be present, each value matching its glob (\"*\" accepts any value)."}
 
 	// topLevel are the settings outside blocks.
@@ -94,7 +95,7 @@ var (
 			}},
 		{typ: KindVolume, labeled: true,
 			doc:   "Removes volumes no container uses; without names, anonymous volumes only.",
-			attrs: []attrSpec{specNames, specLabelsRule, specOlderThan}},
+			attrs: []attrSpec{specVolumeNames, specLabelsRule, specOlderThan}},
 		{typ: KindNetwork, labeled: true,
 			doc:   "Removes user-defined networks no container is attached to.",
 			attrs: []attrSpec{specNames, specLabelsRule, specOlderThan}},
