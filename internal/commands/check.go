@@ -11,6 +11,7 @@ import (
 type checkOptions struct {
 	plan   planOptions
 	format render.Format
+	rules  bool
 }
 
 func newCheckCommand(d deps) *cobra.Command {
@@ -27,6 +28,7 @@ func newCheckCommand(d deps) *cobra.Command {
 	addPolicyFlag(flags, &opts.plan.policy)
 	addNowFlag(flags, &opts.plan.now)
 	addFormatFlag(flags, &opts.format)
+	addRulesFlag(flags, &opts.rules)
 	return cmd
 }
 
@@ -36,9 +38,13 @@ func runCheck(ctx context.Context, d deps, opts checkOptions) error {
 	if opts.format == render.FormatJSON {
 		opts.plan.jsonDiagnostics = d.cli.Out() // a broken policy is data too
 	}
+	opts.plan.analyze = opts.rules
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {
 		return err
+	}
+	if opts.rules {
+		return showRules(d, res, opts.format)
 	}
 	return render.ShowPlan(d.cli.Out(), d.cli.Err(), res.Plan, opts.format)
 }

@@ -28,6 +28,8 @@ type planOptions struct {
 	// that does not load as a JSON document (render.DiagnosticsDocument)
 	// instead of as text on stderr: check --format json.
 	jsonDiagnostics io.Writer
+	// analyze asks for the plan's Analysis too (check --rules).
+	analyze bool
 }
 
 // planResult is a plan with what it was made from.
@@ -36,6 +38,8 @@ type planResult struct {
 	Policy   *policyfile.Loaded
 	Snapshot policy.Snapshot
 	Host     *store.Host
+	// Analysis is set when planOptions.analyze asked for it.
+	Analysis *policy.Analysis
 }
 
 // loadPolicy finds and loads the policy. A policy with errors is never
@@ -116,11 +120,19 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	}
 	docker.ForEngine(&snap, h.Daemon.Engine)
 	store.Observe(ctx, h.Dir, &snap, listedFrom, d.clock())
-	plan := policy.Evaluate(lp.Policy, snap)
+	var analysis *policy.Analysis
+	var plan policy.Plan
+	if opts.analyze {
+		var a policy.Analysis
+		plan, a = policy.Analyze(lp.Policy, snap)
+		analysis = &a
+	} else {
+		plan = policy.Evaluate(lp.Policy, snap)
+	}
 	plan.Policy = lp.Name()
 	daemon := h.Daemon
 	plan.Daemon = &daemon
-	return &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h}, nil
+	return &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h, Analysis: analysis}, nil
 }
 
 // resolveHost asks the daemon who it is and finds its directory, moving
