@@ -402,10 +402,28 @@ func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 	switch {
 	case errors.As(err, &noTag) && noTag.alt != "":
 		d.errorf(it.rng, &a.Range, "Pattern has no tag", "%s.", upperFirst(err.Error()))
+	case errors.As(err, &noTag) && regexHint(it.val, d.block, a.Name) != "":
+		// A glob made of a regex (".*-cache:*") would be wrong advice.
+		twin := regexTwin(d.block, a.Name)
+		d.errorf(it.rng, &a.Range, "Pattern has no tag",
+			"Image patterns are REPOSITORY:TAG, matched against references as docker image ls shows them. "+
+				"%q looks like a regular expression: those go in %s, with a tag part too, e.g. %q for every tag.",
+			it.val, twin, it.val+":.*")
+	case errors.As(err, &noTag) && looksLikeRegex(it.val):
+		// No regex twin here (a container rule's images): say what a glob
+		// is, with the regex's glob when it is that simple.
+		ex := strings.ReplaceAll(it.val, ".*", "*")
+		if looksLikeRegex(ex) {
+			ex = "*-cache"
+		}
+		d.errorf(it.rng, &a.Range, "Pattern has no tag",
+			"Image patterns are REPOSITORY:TAG, matched against references as docker image ls shows them. "+
+				"%q looks like a regular expression, but %s holds globs: * for any characters within a path "+
+				"segment, ** across /, e.g. %q for every tag.", it.val, a.Name, ex+":*")
 	case errors.As(err, &noTag):
 		d.errorf(it.rng, &a.Range, "Pattern has no tag",
 			"Image patterns are REPOSITORY:TAG, matched against references as docker image ls shows them. "+
-				"Write %q for every tag, or %q for one.%s", it.val+":*", it.val+":latest", regexHint(it.val, a.Name))
+				"Write %q for every tag, or %q for one.", it.val+":*", it.val+":latest")
 	case errors.As(err, &broad):
 		d.errorf(it.rng, &a.Range, "Ambiguous Docker Hub pattern", "%s.", upperFirst(err.Error()))
 	case errors.As(err, &globstar):
@@ -419,7 +437,7 @@ func (d *decoder) patternError(it item, a *hcl.Attribute, err error) {
 	default:
 		d.errorf(it.rng, &a.Range, "Invalid glob",
 			"%s. Globs use * (within a path segment), ** (across /), ?, [0-9] and {a,b}; "+
-				"a backslash makes the next character literal.%s", upperFirst(err.Error()), regexHint(it.val, a.Name))
+				"a backslash makes the next character literal.%s", upperFirst(err.Error()), regexHint(it.val, d.block, a.Name))
 	}
 }
 

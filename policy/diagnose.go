@@ -61,17 +61,43 @@ func explainSchema(diags hcl.Diagnostics) hcl.Diagnostics {
 
 // Helpers.
 
-// regexHint points to the _regex twin of a glob attribute when a pattern
-// looks like a regular expression.
-func regexHint(p, attr string) string {
+// regexTwin is the _regex twin of a glob attribute in a block of type
+// block, "" when that block has none (a container rule's images).
+func regexTwin(block, attr string) string {
 	twin := map[string]string{"match": "match_regex", "images": "images_regex"}[attr]
+	if twin == "" || block == "" {
+		return ""
+	}
+	for _, a := range bodySchemaOf(block).Attributes {
+		if a.Name == twin {
+			return twin
+		}
+	}
+	return ""
+}
+
+// regexSigns are what makes a glob look like a regular expression.
+var regexSigns = []string{".*", ".+", `\d`, `\w`, `\.`, "^", "$", "(", "|"}
+
+// looksLikeRegex reports whether p has a sign of a regular expression.
+func looksLikeRegex(p string) bool {
+	for _, sign := range regexSigns {
+		if strings.Contains(p, sign) {
+			return true
+		}
+	}
+	return false
+}
+
+// regexHint points to the _regex twin of a glob attribute when a pattern
+// looks like a regular expression and the block has such a twin.
+func regexHint(p, block, attr string) string {
+	twin := regexTwin(block, attr)
 	if twin == "" {
 		return ""
 	}
-	for _, sign := range []string{".*", ".+", `\d`, `\w`, `\.`, "^", "$", "(", "|"} {
-		if strings.Contains(p, sign) {
-			return fmt.Sprintf(" If %q is a regular expression, put it in %s.", p, twin)
-		}
+	if looksLikeRegex(p) {
+		return fmt.Sprintf(" If %q is a regular expression, put it in %s.", p, twin)
 	}
 	return ""
 }

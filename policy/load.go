@@ -236,6 +236,8 @@ type decoder struct {
 	diags hcl.Diagnostics
 	// blockStart is where the diagnostics of the block being decoded start.
 	blockStart int
+	// block is the type of the block being decoded.
+	block string
 }
 
 // item is one string of a list with where it was written.
@@ -273,6 +275,7 @@ func (d *decoder) policy(filename string, body hcl.Body) *Policy {
 	var buildCache *hcl.Block
 	for _, b := range content.Blocks {
 		d.blockStart = len(d.diags)
+		d.block = b.Type
 		if b.Type == blockBuildCache {
 			if buildCache != nil {
 				d.errorf(b.DefRange, nil, "Duplicate build_cache block",
