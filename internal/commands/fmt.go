@@ -52,6 +52,10 @@ func newFmtCommand(d deps) *cobra.Command {
 			opts.files = args
 			return runFmt(cmd.Context(), d, opts)
 		},
+		// Policy files, and directories to find them in.
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"hcl"}, cobra.ShellCompDirectiveFilterFileExt
+		},
 	}
 	flags := cmd.Flags()
 	flags.BoolVar(&opts.check, "check", false, "Write nothing; exit 3 when a file is not formatted, naming it")
