@@ -49,7 +49,7 @@ func TestRootCommandHasSubcommands(t *testing.T) {
 	if root.Name() != "shaper" {
 		t.Errorf("Name() = %q, want shaper", root.Name())
 	}
-	for _, name := range []string{"check", "validate"} {
+	for _, name := range []string{"check", "validate", "fmt", "schema"} {
 		if c, _, err := root.Find([]string{name}); err != nil || c.Name() != name {
 			t.Errorf("no %s command: %v", name, err)
 		}
