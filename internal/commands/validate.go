@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
 	"github.com/docker-shaper/docker-shaper/internal/render"
+	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/cli/cli"
 	"github.com/spf13/cobra"
 )
@@ -21,11 +23,12 @@ type validateOptions struct {
 func newValidateCommand(d deps) *cobra.Command {
 	var opts validateOptions
 	cmd := &cobra.Command{
-		Use:   "validate [OPTIONS] [FILE...]",
+		Use:   "validate [OPTIONS] [FILE|-]...",
 		Short: "Check policy files for errors, without contacting the daemon",
 		Long: "Check policy files for errors, without contacting the daemon. Without FILE,\n" +
 			"the policy check and prune would use ($" + policyfile.Env + ", then\n" +
-			"$DOCKER_CONFIG/shaper/policy.hcl, then the embedded default).\n\n" +
+			"$DOCKER_CONFIG/shaper/policy.hcl, then the embedded default). - reads a\n" +
+			"policy from standard input, named <stdin> in messages.\n\n" +
 			"With --format json, the diagnostics are printed as data on stdout (file,\n" +
 			"line, column, end, severity, summary, detail), for editors and CI.",
 		Args: cli.RequiresMinArgs(0),
@@ -66,7 +69,18 @@ func runValidate(_ context.Context, d deps, opts validateOptions) error {
 		failed []string
 	)
 	for _, src := range sources {
-		lp, err := policyfile.Load(src)
+		var lp *policyfile.Loaded
+		var err error
+		if src.Path == "-" {
+			// An editor's buffer, piped.
+			var text []byte
+			if text, err = io.ReadAll(io.LimitReader(d.cli.In(), policy.MaxPolicySize+1)); err != nil {
+				return err
+			}
+			lp, err = policyfile.LoadSource(stdinName, text)
+		} else {
+			lp, err = policyfile.Load(src)
+		}
 		var le *policyfile.LoadError
 		switch {
 		case errors.As(err, &le):

@@ -136,6 +136,18 @@ func Load(src Source) (*Loaded, error) {
 	return l, nil
 }
 
+// LoadSource loads a policy given as text, named name in diagnostics: the
+// standard input of validate -. Like Load, it never returns a policy with
+// errors.
+func LoadSource(name string, src []byte) (*Loaded, error) {
+	l := &Loaded{Source: Source{Path: name, Named: true}, loader: policy.NewLoader()}
+	l.Policy, l.Diags = l.loader.Load(name, src)
+	if l.Diags.HasErrors() {
+		return nil, &LoadError{Loaded: l}
+	}
+	return l, nil
+}
+
 // LoadError is a policy that did not load: its diagnostics say why.
 type LoadError struct{ Loaded *Loaded }
 

@@ -171,3 +171,16 @@ func TestEmbeddedDefaultQuietUnclaimed(t *testing.T) {
 		t.Errorf("a user's file (the default's text) is quiet about unclaimed rules: %v", err)
 	}
 }
+
+func TestLoadSource(t *testing.T) {
+	t.Parallel()
+	lp, err := LoadSource("<stdin>", []byte("volume \"v\" {\n  older_than = \"7d\"\n}\n"))
+	if err != nil || lp.Name() != "<stdin>" || RuleCount(lp.Policy) != 1 || lp.Policy.QuietUnclaimed {
+		t.Fatalf("LoadSource: %v, %+v", err, lp)
+	}
+	_, err = LoadSource("<stdin>", []byte("volume \"v\" {\n  older_than = 7\n}\n"))
+	var le *LoadError
+	if !errors.As(err, &le) || le.Loaded.Diags[0].Subject.Filename != "<stdin>" {
+		t.Errorf("err = %v, want a LoadError located in <stdin>", err)
+	}
+}
