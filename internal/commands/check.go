@@ -38,7 +38,12 @@ func runCheck(ctx context.Context, d deps, opts checkOptions) error {
 	if opts.format == render.FormatJSON {
 		opts.plan.jsonDiagnostics = d.cli.Out() // a broken policy is data too
 	}
-	opts.plan.analyze = opts.rules
+	if opts.rules {
+		if err := checkRulesFormat(opts.format); err != nil {
+			return err
+		}
+		opts.plan.analyze = true
+	}
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"fmt"
+
 	"github.com/docker-shaper/docker-shaper/internal/render"
 	"github.com/spf13/pflag"
 )
@@ -18,4 +20,13 @@ func showRules(d deps, res *planResult, format render.Format) error {
 		render.PlanHeader(d.cli.Err(), res.Plan)
 	}
 	return render.Rules(d.cli.Out(), render.NewRulesDocument(res.Plan, *res.Analysis), format)
+}
+
+// checkRulesFormat refuses, before the daemon is contacted, a --format
+// the rules report does not have: it is a table or JSON.
+func checkRulesFormat(format render.Format) error {
+	if format != render.FormatTable && format != render.FormatJSON {
+		return fmt.Errorf("--rules prints a table or JSON: use --format table or --format json, not %q", string(format))
+	}
+	return nil
 }
