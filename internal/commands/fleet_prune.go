@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/docker-shaper/docker-shaper/internal/logging"
 	"github.com/docker-shaper/docker-shaper/internal/render"
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/docker/cli/cli"
@@ -61,6 +62,7 @@ func pruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 		go func() {
 			defer pass.leave()
 			pass.start()
+			ctx := logging.With(ctx, logging.From(ctx).With("context", h.contexts[0]))
 			res, report, err := h.d.enforce(ctx, enforceOptions{
 				Command: "prune",
 				Plan:    planOptions{loaded: lp},
