@@ -12,6 +12,7 @@ type checkOptions struct {
 	plan   planOptions
 	format render.Format
 	rules  bool
+	fleet  fleetFlags
 }
 
 func newCheckCommand(d deps) *cobra.Command {
@@ -29,6 +30,7 @@ func newCheckCommand(d deps) *cobra.Command {
 	addNowFlag(flags, &opts.plan.now)
 	addFormatFlag(flags, &opts.format)
 	addRulesFlag(flags, &opts.rules)
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 
@@ -39,10 +41,13 @@ func runCheck(ctx context.Context, d deps, opts checkOptions) error {
 		opts.plan.jsonDiagnostics = d.cli.Out() // a broken policy is data too
 	}
 	if opts.rules {
-		if err := checkRulesFormat(opts.format); err != nil {
+		if err := checkRulesOptions(opts.format, opts.fleet); err != nil {
 			return err
 		}
 		opts.plan.analyze = true
+	}
+	if opts.fleet.enabled() {
+		return runPlanFleet(ctx, d, opts.plan, opts.format, opts.fleet, false)
 	}
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {

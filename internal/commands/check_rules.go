@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/docker-shaper/docker-shaper/internal/render"
@@ -22,11 +23,16 @@ func showRules(d deps, res *planResult, format render.Format) error {
 	return render.Rules(d.cli.Out(), render.NewRulesDocument(res.Plan, *res.Analysis), format)
 }
 
-// checkRulesFormat refuses, before the daemon is contacted, a --format
-// the rules report does not have: it is a table or JSON.
-func checkRulesFormat(format render.Format) error {
+// checkRulesOptions refuses, before the daemon is contacted, what the
+// rules report does not have: a --format other than table or JSON
+// (templates apply to the plan), and several hosts (it reports one).
+func checkRulesOptions(format render.Format, fleet fleetFlags) error {
 	if format != render.FormatTable && format != render.FormatJSON {
 		return fmt.Errorf("--rules prints a table or JSON: use --format table or --format json, not %q", string(format))
+	}
+	if fleet.enabled() {
+		return errors.New("--rules reports the rules against one host: leave out --contexts and --all-contexts, " +
+			"and run it with docker --context NAME for each")
 	}
 	return nil
 }
