@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,6 +114,21 @@ func (w *runningWatcher) waitLog(s string, n int, timeout time.Duration) {
 		return strings.Count(w.logs.String(), s) >= n
 	})
 }
+
+// assertOneRecordPerLine fails when a line of the watcher's log neither
+// starts a record (with its time) nor continues one, indented: a fragment
+// that reads as a record of its own (and is one, in the journal).
+func assertOneRecordPerLine(t testing.TB, logs string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimRight(logs, "\n"), "\n") {
+		if !recordStart.MatchString(line) && !strings.HasPrefix(line, "  ") {
+			t.Errorf("a stray line in the log: %q", line)
+		}
+	}
+}
+
+// recordStart is how a record of startWatcher's logger starts.
+var recordStart = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} (DEBU|INFO|WARN|ERRO) `)
 
 // waitFor polls cond until it holds, failing the test after timeout.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -302,6 +318,7 @@ func TestWatchReloadsThePolicy(t *testing.T) {
 	if !strings.Contains(logs, filepath.Base(e.policy)+":4:10") || !strings.Contains(logs, "keep") {
 		t.Errorf("the diagnostics are not in the log:\n%s", logs)
 	}
+	assertOneRecordPerLine(t, logs)
 	n := strings.Count(logs, "INFO enforced")
 	w.waitLog("INFO enforced", n+2, 10*time.Second)
 	if !imageExists(t, e.api, "wt-doomed:1") {
