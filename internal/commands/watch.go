@@ -42,7 +42,10 @@ func newWatchCommand(d deps) *cobra.Command {
 			"reported and the previous one kept. The watcher outlives daemon restarts.\n" +
 			"SIGINT or SIGTERM stop it cleanly.",
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWatch(cmd.Context(), d, opts) },
+		// The watcher runs for days: its log lines are dated (the root's
+		// PersistentPreRunE has built the logger by now).
+		PreRun: func(cmd *cobra.Command, _ []string) { logging.Stamp(logging.From(cmd.Context()), d.cli.Err()) },
+		RunE:   func(cmd *cobra.Command, _ []string) error { return runWatch(cmd.Context(), d, opts) },
 	}
 	flags := cmd.Flags()
 	addPolicyFlag(flags, &opts.policy)
