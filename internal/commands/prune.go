@@ -21,6 +21,7 @@ type pruneOptions struct {
 	dryRun bool
 	force  bool
 	format render.Format
+	fleet  fleetFlags
 }
 
 func newPruneCommand(d deps) *cobra.Command {
@@ -35,7 +36,12 @@ func newPruneCommand(d deps) *cobra.Command {
 			"$DOCKER_CONFIG/shaper/daemons/<daemon>/journal.jsonl.",
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.dryRun {
+			switch {
+			case opts.fleet.enabled() && opts.dryRun:
+				return runPlanFleet(cmd.Context(), d, planOptions{policy: opts.policy}, opts.format, opts.fleet, true)
+			case opts.fleet.enabled():
+				return runPruneFleet(cmd.Context(), d, opts)
+			case opts.dryRun:
 				return runPruneDryRun(cmd.Context(), d, opts)
 			}
 			return runPrune(cmd.Context(), d, opts)
@@ -46,6 +52,7 @@ func newPruneCommand(d deps) *cobra.Command {
 	flags.BoolVar(&opts.dryRun, "dry-run", false, "Show what would be removed, and remove nothing")
 	flags.BoolVarP(&opts.force, "force", "f", false, "Do not prompt for confirmation")
 	addFormatFlag(flags, &opts.format)
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 
