@@ -18,6 +18,8 @@ type watchOptions struct {
 	policy    policyFlag
 	interval  durationValue
 	noInitial bool
+	// dryRun plans each enforcement and logs it, removing nothing.
+	dryRun bool
 	// metricsAddr serves Prometheus metrics and /healthz; "" for none.
 	metricsAddr string
 	// metricsBound hears the address metrics are served on (tests pass
@@ -40,14 +42,20 @@ func newWatchCommand(d deps) *cobra.Command {
 			"\"docker shaper prune -f\" does, every --interval and once at start. The policy\n" +
 			"is reloaded when its file changes, or on SIGHUP; a policy with errors is\n" +
 			"reported and the previous one kept. The watcher outlives daemon restarts.\n" +
-			"SIGINT or SIGTERM stop it cleanly.",
+			"SIGINT or SIGTERM stop it cleanly. With --dry-run it removes nothing: each\n" +
+			"enforcement logs what it would remove, and why.",
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWatch(cmd.Context(), d, opts) },
+		// The watcher runs for days: its log lines are dated (the root's
+		// PersistentPreRunE has built the logger by now).
+		PreRun: func(cmd *cobra.Command, _ []string) { logging.Stamp(logging.From(cmd.Context()), d.cli.Err()) },
+		RunE:   func(cmd *cobra.Command, _ []string) error { return runWatch(cmd.Context(), d, opts) },
 	}
 	flags := cmd.Flags()
 	addPolicyFlag(flags, &opts.policy)
 	flags.Var(&opts.interval, "interval", `Enforce the policy every DURATION ("30m", "6h", "1d")`)
 	flags.BoolVar(&opts.noInitial, "no-initial", false, "Do not enforce at start: first after one interval")
+	flags.BoolVar(&opts.dryRun, "dry-run", false,
+		"Remove nothing: log what each enforcement would remove, and why (events are followed and last use recorded as usual)")
 	flags.StringVar(&opts.metricsAddr, "metrics-addr", "",
 		`Serve Prometheus metrics (/metrics) and a health check (/healthz) on this HOST:PORT, e.g. 127.0.0.1:9323`)
 	return cmd
@@ -91,7 +99,17 @@ func runWatch(ctx context.Context, d deps, opts watchOptions) error {
 		Timing:      opts.timing,
 		Clock:       d.clock,
 		ResolveHost: d.resolveHost,
+		DryRun:      opts.dryRun,
 		Enforce: func(ctx context.Context, lp *policyfile.Loaded, h *store.Host) watch.Outcome {
+			if opts.dryRun {
+				// Only the plan: no removal lock (nothing is removed), no
+				// journal (nothing to record, nothing of it to finish).
+				res, err := d.buildPlan(ctx, planOptions{loaded: lp}, h)
+				if err != nil {
+					return watch.Outcome{Err: err}
+				}
+				return watch.Outcome{Plan: &res.Plan}
+			}
 			res, report, err := d.enforce(ctx, enforceOptions{
 				Command:  "watch",
 				Plan:     planOptions{loaded: lp},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,6 +114,21 @@ func (w *runningWatcher) waitLog(s string, n int, timeout time.Duration) {
 		return strings.Count(w.logs.String(), s) >= n
 	})
 }
+
+// assertOneRecordPerLine fails when a line of the watcher's log neither
+// starts a record (with its time) nor continues one, indented: a fragment
+// that reads as a record of its own (and is one, in the journal).
+func assertOneRecordPerLine(t testing.TB, logs string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimRight(logs, "\n"), "\n") {
+		if !recordStart.MatchString(line) && !strings.HasPrefix(line, "  ") {
+			t.Errorf("a stray line in the log: %q", line)
+		}
+	}
+}
+
+// recordStart is how a record of startWatcher's logger starts.
+var recordStart = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} (DEBU|INFO|WARN|ERRO) `)
 
 // waitFor polls cond until it holds, failing the test after timeout.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -302,6 +318,7 @@ func TestWatchReloadsThePolicy(t *testing.T) {
 	if !strings.Contains(logs, filepath.Base(e.policy)+":4:10") || !strings.Contains(logs, "keep") {
 		t.Errorf("the diagnostics are not in the log:\n%s", logs)
 	}
+	assertOneRecordPerLine(t, logs)
 	n := strings.Count(logs, "INFO enforced")
 	w.waitLog("INFO enforced", n+2, 10*time.Second)
 	if !imageExists(t, e.api, "wt-doomed:1") {
@@ -477,4 +494,50 @@ func TestWatchKeepsItsPolicyWhenTheFileIsDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.waitLog("policy loaded", 1, 10*time.Second)
+}
+
+// watch --dry-run follows the events and records last use as usual, and
+// each enforcement logs what it would remove, removing nothing and
+// journalling nothing.
+func TestWatchDryRunRemovesNothing(t *testing.T) {
+	e := newPruneEnv(t, idlePolicy+"image \"dry\" {\n  match = [\"wt-dry:*\"]\n}\n")
+	cli, _, _ := e.cli("", false)
+	ids := e.load(fixture.Image{Refs: []string{"wt-dry:1"}, Runnable: true, Created: fixture.DefaultCreated})
+
+	w := startWatcher(t, cli, watchOptions{policy: policyFlag{path: e.policy, set: true}, interval: durationValue(300 * time.Millisecond), dryRun: true})
+	w.waitLog("dry run: each enforcement logs what it would remove", 1, 30*time.Second)
+	w.waitLog("dry run: nothing removed", 2, 30*time.Second)
+	if !imageExists(t, e.api, "wt-dry:1") {
+		t.Fatal("the dry run removed wt-dry:1")
+	}
+	logs := w.logs.String()
+	for _, want := range []string{
+		`would remove kind=image object="wt-dry:1 (`, // the object, with its ID
+		"rule=image.dry",
+		"would_remove=1 would_untag=0",
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %q", want)
+		}
+	}
+	if strings.Contains(logs, "INFO removed") || strings.Contains(logs, "INFO enforced") {
+		t.Errorf("the dry run logged a removal or a real enforcement")
+	}
+	assertOneRecordPerLine(t, logs)
+
+	// Use is recorded as usual.
+	started := time.Now().Add(-time.Second)
+	e.containers(fixture.Container{Name: "wt-dry-job", Image: "wt-dry:1", Cmd: []string{"true"}, Run: true})
+	recordOf(t, e.dir(), ids[0], func(r *store.ImageRecord) bool { return r.LastUsed.After(started) })
+
+	if err := w.stop(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := journalOutcomes(e.journalPath())
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("the dry run journalled %+v", entries)
+	}
 }

@@ -17,7 +17,7 @@ func TestWatchCommandFlags(t *testing.T) {
 	if err != nil || cmd.Name() != "watch" {
 		t.Fatalf("no watch command: %v", err)
 	}
-	for _, name := range []string{"policy", "interval", "no-initial"} {
+	for _, name := range []string{"policy", "interval", "no-initial", "dry-run"} {
 		if cmd.Flags().Lookup(name) == nil {
 			t.Errorf("watch has no --%s", name)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/docker"
+	"github.com/docker-shaper/docker-shaper/internal/render"
 	"github.com/docker-shaper/docker-shaper/internal/store"
 	"github.com/docker-shaper/docker-shaper/policy"
 )
@@ -109,6 +110,9 @@ func (w *watcher) logOutcome(out enforced) string {
 		w.logger.Error("enforcement failed", "err", out.Err)
 		return "failed: " + out.Err.Error()
 	}
+	if w.opts.DryRun && out.Err == nil {
+		return w.logRehearsal(*out.Plan, out.took)
+	}
 	kv := []any{"policy", out.Plan.Policy, "actions", len(out.Plan.Actions)}
 	short := "nothing to do"
 	if out.Report != nil {
@@ -125,4 +129,34 @@ func (w *watcher) logOutcome(out enforced) string {
 	}
 	w.logger.Info("enforced", kv...)
 	return short
+}
+
+// logRehearsal logs what an enforcement under --dry-run would have done:
+// each action, as the removals it stands for are logged ("would remove",
+// "would untag", with the object, the rule and the reason), then the
+// summary. It returns the summary in short, for status.
+func (w *watcher) logRehearsal(plan policy.Plan, took time.Duration) string {
+	var remove, untag int
+	var bytes int64
+	for _, a := range plan.Actions {
+		kv := []any{"kind", a.Kind, "object", render.ObjectName(a), "rule", a.Rule, "reason", a.Reason}
+		if a.Bytes > 0 {
+			kv = append(kv, "bytes", policy.HumanSize(a.Bytes))
+			bytes += a.Bytes
+		}
+		if a.Action == policy.ActionUntag {
+			untag++
+		} else {
+			remove++
+		}
+		w.logger.Info("would "+a.Action, kv...)
+	}
+	w.logger.Info("dry run: nothing removed", "policy", plan.Policy, "actions", len(plan.Actions),
+		"would_remove", remove, "would_untag", untag, "reclaimable", policy.HumanSize(bytes),
+		"took", took.Round(time.Millisecond))
+	if len(plan.Actions) == 0 {
+		return "dry run: nothing to do"
+	}
+	return fmt.Sprintf("dry run: %d would be removed, %d untagged, %s reclaimable; nothing removed",
+		remove, untag, policy.HumanSize(bytes))
 }

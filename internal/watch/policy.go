@@ -83,14 +83,17 @@ func (w *watcher) reloadPolicy(force bool) {
 	}
 	lp, err := policyfile.Load(src)
 	if err != nil {
-		kv := []any{"policy", src.Name(), "err", err}
+		// The diagnostics come last: a value of several lines is written
+		// below the record's line, indented, and a key after it would
+		// start a line of its own, a fragment that reads as another
+		// record (and is one, in the journal).
+		kv := []any{"policy", src.Name(), "keeping", p.current.Name(), "err", err}
 		if le, ok := err.(*policyfile.LoadError); ok {
 			var diags bytes.Buffer
 			if rerr := render.Diagnostics(&diags, le.Loaded.Files(), le.Loaded.Diags); rerr == nil {
 				kv = append(kv, "diagnostics", strings.TrimRight(diags.String(), "\n"))
 			}
 		}
-		kv = append(kv, "keeping", p.current.Name())
 		w.logger.Error("policy not loaded: keeping the previous one", kv...)
 		w.obs.Failed("policy")
 		return

@@ -39,8 +39,12 @@ type Options struct {
 	// ResolveHost asks the daemon who it is and finds its directory.
 	ResolveHost func(context.Context) (*store.Host, error)
 	// Enforce plans and applies lp on h, as prune -f does, under the
-	// daemon's removal lock.
+	// daemon's removal lock; with DryRun, it only plans.
 	Enforce func(ctx context.Context, lp *policyfile.Loaded, h *store.Host) Outcome
+	// DryRun says that Enforce removes nothing: each enforcement logs what
+	// it would do instead (see logOutcome). The watcher still follows the
+	// events and records last use.
+	DryRun bool
 	// Observer hears what the watcher does (metrics); nil for none.
 	Observer Observer
 }
@@ -217,6 +221,9 @@ func (w *watcher) waitForHost(ctx context.Context) (*store.Host, error) {
 func (w *watcher) run(ctx context.Context, hup <-chan os.Signal) error {
 	w.logger.Info("watching", "policy", w.pol.current.Name(), "interval", w.opts.Interval,
 		"state", w.statePath)
+	if w.opts.DryRun {
+		w.logger.Warn("dry run: each enforcement logs what it would remove, and removes nothing")
+	}
 	w.logPolicyWarnings(w.pol.current)
 	w.pending = !w.opts.NoInitial
 	w.connect(ctx)
