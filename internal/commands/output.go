@@ -70,7 +70,7 @@ type filterFlag struct {
 	terms []string
 }
 
-func (f *filterFlag) String() string { return "[" + strings.Join(f.terms, ",") + "]" }
+func (f *filterFlag) String() string { return strings.Join(f.terms, ",") }
 func (f *filterFlag) Type() string   { return "filter" }
 
 func (f *filterFlag) Set(s string) error {
