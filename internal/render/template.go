@@ -28,7 +28,7 @@ type Row struct {
 	Rule   string // the rule (or protection) that decided
 	Reason string
 	Bytes  int64  // what removing it frees; -1 when unknown
-	Size   string // Bytes for people: "10MB", "-" when unknown
+	Size   string // Bytes for people: "10MB"; "-" when unknown, and for networks
 	// Outcome and Detail are a prune result's: removed, untagged, skipped,
 	// failed or unknown, and why. Empty in a plan.
 	Outcome string
@@ -161,8 +161,8 @@ func ResultRows(report *apply.Report) []Row {
 }
 
 func actionRow(a policy.Action) Row {
-	size := "-"
-	if a.Bytes >= 0 {
+	size := "-" // unknown, or a network: networks take no space
+	if a.Bytes >= 0 && a.Kind != policy.KindNetwork {
 		size = policy.HumanSize(a.Bytes)
 	}
 	r := Row{Kind: a.Kind, Action: a.Action, Ref: a.Ref, Name: a.Name, FullID: a.ID, Object: ObjectName(a),
