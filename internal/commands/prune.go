@@ -169,14 +169,14 @@ func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error,
 
 // askToPrune asks whether to carry out plan. Without a terminal to ask on
 // it refuses: prune deletes nothing that nobody confirmed.
-func askToPrune(ctx context.Context, d deps, plan policy.Plan, jsonOut bool) error {
+func askToPrune(ctx context.Context, d deps, plan policy.Plan, dataOut bool) error {
 	objects := render.WhatGoes(plan)
 	if !d.cli.In().IsTerminal() {
 		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
 			"refusing to remove %s without confirmation: standard input is not a terminal, so nothing was removed; "+
 				"run \"docker shaper prune -f\" to remove without asking, or --dry-run to only look", objects)}
 	}
-	if jsonOut { // the plan goes to stdout only at the end: show it where the question is
+	if dataOut { // stdout gets only the document or the rows, at the end: show the plan where the question is
 		if err := render.Plan(d.cli.Err(), plan, render.FormatTable); err != nil {
 			return err
 		}
