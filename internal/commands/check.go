@@ -14,6 +14,7 @@ type checkOptions struct {
 	output   outputOptions
 	showKept bool
 	exitCode bool
+	fleet    fleetFlags
 }
 
 func newCheckCommand(d deps) *cobra.Command {
@@ -33,12 +34,19 @@ func newCheckCommand(d deps) *cobra.Command {
 	opts.plan.filter = &opts.output.filter
 	flags.BoolVar(&opts.showKept, "show-kept", false, "Also list what the rules claim and keep, and why")
 	flags.BoolVar(&opts.exitCode, "exit-code", false, "Exit with status 2 when something is due for removal, 0 when nothing is (1 is an error)")
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 
 // runCheck prints the plan. It only reads from the daemon (and records the
 // images it sees for the first time in the daemon's state).
 func runCheck(ctx context.Context, d deps, opts checkOptions) error {
+	if opts.fleet.enabled() {
+		if err := opts.output.fleetSupported(opts.showKept, opts.exitCode); err != nil {
+			return err
+		}
+		return runPlanFleet(ctx, d, opts.plan, opts.output.format, opts.fleet, false)
+	}
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {
 		return err

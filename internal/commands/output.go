@@ -9,6 +9,7 @@ import (
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
 	"github.com/docker-shaper/docker-shaper/internal/render"
 	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/docker/cli/cli"
 	"github.com/spf13/pflag"
 )
 
@@ -59,6 +60,30 @@ func (o outputOptions) showPlan(d deps, plan policy.Plan, kept bool) error {
 // showResults prints prune's results as rows.
 func (o outputOptions) showResults(w io.Writer, report *apply.Report) error {
 	return o.writeRows(w, render.ResultRows(report))
+}
+
+// fleetSupported refuses, with --contexts, what the fleet's output does
+// not do yet: templates, -q, --show-kept and --exit-code (--filter and
+// table|json work over a fleet).
+func (o outputOptions) fleetSupported(showKept, exitCode bool) error {
+	var flags []string
+	if o.format.IsTemplate() {
+		flags = append(flags, "a --format template")
+	}
+	if o.quiet {
+		flags = append(flags, "-q")
+	}
+	if showKept {
+		flags = append(flags, "--show-kept")
+	}
+	if exitCode {
+		flags = append(flags, "--exit-code")
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
+		"--contexts and --all-contexts do not take %s: use --format table or json, and --filter", strings.Join(flags, ", "))}
 }
 
 // filterFlag is --filter, repeatable: KEY=VALUE terms that narrow the plan

@@ -21,6 +21,7 @@ type pruneOptions struct {
 	dryRun bool
 	force  bool
 	output outputOptions
+	fleet  fleetFlags
 }
 
 func newPruneCommand(d deps) *cobra.Command {
@@ -35,7 +36,17 @@ func newPruneCommand(d deps) *cobra.Command {
 			"$DOCKER_CONFIG/shaper/daemons/<daemon>/journal.jsonl.",
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.dryRun {
+			if opts.fleet.enabled() {
+				if err := opts.output.fleetSupported(false, false); err != nil {
+					return err
+				}
+			}
+			switch {
+			case opts.fleet.enabled() && opts.dryRun:
+				return runPlanFleet(cmd.Context(), d, opts.planOptions(), opts.output.format, opts.fleet, true)
+			case opts.fleet.enabled():
+				return runPruneFleet(cmd.Context(), d, opts)
+			case opts.dryRun:
 				return runPruneDryRun(cmd.Context(), d, opts)
 			}
 			return runPrune(cmd.Context(), d, opts)
@@ -46,6 +57,7 @@ func newPruneCommand(d deps) *cobra.Command {
 	flags.BoolVar(&opts.dryRun, "dry-run", false, "Show what would be removed, and remove nothing")
 	flags.BoolVarP(&opts.force, "force", "f", false, "Do not prompt for confirmation")
 	addOutputFlags(flags, &opts.output)
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 

@@ -63,7 +63,7 @@ func startPrivateDaemon(t testing.TB) *privateDaemon {
 	}
 	d := &privateDaemon{t: t, dir: dir}
 	t.Cleanup(d.remove)
-	api, err := client.New(client.WithHost("unix://" + filepath.Join(dir, "d.sock")))
+	api, err := client.New(client.WithHost("unix://" + d.socket()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +71,9 @@ func startPrivateDaemon(t testing.TB) *privateDaemon {
 	d.start(bin)
 	return d
 }
+
+// socket is the daemon's unix socket.
+func (d *privateDaemon) socket() string { return filepath.Join(d.dir, "d.sock") }
 
 func (d *privateDaemon) start(bin string) {
 	d.t.Helper()
