@@ -112,16 +112,7 @@ func pruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 	if err := fleetError("pruned", hosts); err != nil {
 		return err
 	}
-	s := render.SummarizeFleetPrune(hosts.views())
-	switch {
-	case s.Failed > 0:
-		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and the hosts' journals",
-			render.Plural(s.Failed, "removal", "removals"), s.Actions)}
-	case s.Unknown > 0:
-		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("what %s of %d did is unknown: the daemons could not be asked; "+
-			"the next prune or watch reconciles it", render.Plural(s.Unknown, "removal", "removals"), s.Actions)}
-	}
-	return nil
+	return removalsError(render.SummarizeFleetPrune(hosts.views()).Counts, "the hosts' journals")
 }
 
 // approveFleet shows the fleet's plans and asks once whether to carry

@@ -169,12 +169,21 @@ func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error,
 		return applyErr
 	case rerr != nil:
 		return rerr
-	case report.Summary.Failed > 0:
-		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and the journal",
-			render.Plural(report.Summary.Failed, "removal", "removals"), report.Summary.Actions)}
-	case report.Summary.Unknown > 0:
+	}
+	return removalsError(report.Summary.Counts, "the journal")
+}
+
+// removalsError ends a prune whose removals did not all go as planned
+// with a non-zero exit: some failed, or what some did is unknown.
+// journals says where each outcome is recorded.
+func removalsError(c apply.Counts, journals string) error {
+	switch {
+	case c.Failed > 0:
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and %s",
+			render.Plural(c.Failed, "removal", "removals"), c.Actions, journals)}
+	case c.Unknown > 0:
 		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("what %s of %d did is unknown: the daemon could not be asked; "+
-			"the next prune or watch reconciles it", render.Plural(report.Summary.Unknown, "removal", "removals"), report.Summary.Actions)}
+			"the next prune or watch reconciles it", render.Plural(c.Unknown, "removal", "removals"), c.Actions)}
 	}
 	return nil
 }
