@@ -114,13 +114,14 @@ command -v go >/dev/null 2>&1 || {
 }
 
 version=$(git describe --always --dirty 2>/dev/null || echo dev)
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
 
 mkdir -p "$dir"
 tmp=$(mktemp "$dir/.docker-shaper.XXXXXX")
 trap 'rm -f "$tmp"' EXIT INT TERM
 
 echo "building docker-shaper $version"
-go build -buildvcs=false -trimpath -ldflags "-X main.version=$version" -o "$tmp" ./cmd/docker-shaper
+go build -buildvcs=false -trimpath -ldflags "-X main.version=$version -X main.commit=$commit" -o "$tmp" ./cmd/docker-shaper
 chmod 755 "$tmp"
 mv -f "$tmp" "$dest"
 trap - EXIT INT TERM

@@ -78,7 +78,7 @@ type evaluator struct {
 	removedContainers map[string]bool
 	// volumesWithContainer are anonymous volumes removed together with a
 	// container (remove_volumes), so no volume rule plans them again.
-	volumesWithContainer map[string]string
+	volumesWithContainer map[string]withContainer
 
 	// usage counts, per rule name, objects its selectors matched and objects
 	// it claimed; shadowedBy names the earlier rule that took its matches.
@@ -102,7 +102,7 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 		imagesByID:           make(map[string]*Image, len(s.Images)),
 		containersByImage:    make(map[string][]*Container),
 		removedContainers:    make(map[string]bool),
-		volumesWithContainer: make(map[string]string),
+		volumesWithContainer: make(map[string]withContainer),
 		matched:              make(map[string]int),
 		claimed:              make(map[string]int),
 		shadowedBy:           make(map[string]string),

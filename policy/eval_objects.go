@@ -118,9 +118,20 @@ func (e *evaluator) planContainers() {
 			Expect: Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt},
 		}
 		if rule.RemoveVolumes {
-			if anon := e.anonymousVolumesOnlyUsedBy(c); len(anon) > 0 {
+			anon := e.anonymousVolumesOnlyUsedBy(c)
+			// The daemon removes every anonymous volume with the
+			// container: when one is protected, none goes.
+			for _, v := range anon {
+				vol := e.volume(v)
+				if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Volumes }, []string{v}, vol.Labels)); pr != nil {
+					a.RemoveVolumes, anon = false, nil
+					a.Reason += fmt.Sprintf(", without its anonymous volumes (%s is protected by %s)", ShortID(v), pr.Rule)
+					break
+				}
+			}
+			if len(anon) > 0 {
 				for _, v := range anon {
-					e.volumesWithContainer[v] = c.Name
+					e.volumesWithContainer[v] = withContainer{c: c, rule: rule.Name(), decl: rule.DeclRange}
 				}
 				a.Reason += fmt.Sprintf(", with %d anonymous volume(s)", len(anon))
 			}
@@ -194,7 +205,8 @@ func (e *evaluator) planVolumes() {
 	}
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
 	for _, v := range vs {
-		if _, gone := e.volumesWithContainer[v.Name]; gone {
+		if by, gone := e.volumesWithContainer[v.Name]; gone {
+			e.actions = append(e.actions, by.volumeAction(v))
 			continue
 		}
 		rule := claimFirst(e, v.Name, e.p.Volumes, func(r *VolumeRule) bool { return r.selects(v) })
@@ -206,6 +218,27 @@ func (e *evaluator) planVolumes() {
 			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
 			usedBy:      func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) },
 		}, rule.Name(), rule.OlderThan, rule.DeclRange)
+	}
+}
+
+// withContainer is the container whose removal takes an anonymous volume
+// with it (remove_volumes), and its rule.
+type withContainer struct {
+	c    *Container
+	rule string
+	decl hcl.Range
+}
+
+// volumeAction is the removal of an anonymous volume that goes with its
+// container: planned, so that check shows it, its bytes count, and prune
+// reports and journals it like any other removal. The daemon removes it
+// with the container; prune only confirms it is gone (Action.WithContainer).
+func (w withContainer) volumeAction(v *Volume) Action {
+	return Action{
+		Kind: KindVolume, Action: ActionRemove, Name: v.Name, Rule: w.rule,
+		Reason: "an anonymous volume of container " + w.c.Name + ", removed with it (remove_volumes)",
+		Bytes:  max(v.Size, 0), Basis: "created", Timestamp: v.CreatedAt, Range: w.decl,
+		Expect: Expectation{CreatedAt: v.CreatedAt}, WithContainer: w.c.ID,
 	}
 }
 

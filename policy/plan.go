@@ -79,6 +79,10 @@ type Action struct {
 	Rank int
 	// RemoveVolumes is set on container actions of rules with remove_volumes.
 	RemoveVolumes bool
+	// WithContainer is, on a volume action, the ID of the container whose
+	// removal (RemoveVolumes) takes the volume with it: the volume goes
+	// when that container does, not on its own.
+	WithContainer string
 	// Force is set on container actions for running containers, which the
 	// daemon only removes with force; images are never forced.
 	Force bool

@@ -14,14 +14,19 @@ import (
 	cliplugin "github.com/docker/cli/cli-plugins/plugin"
 )
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version and commit are set at build time: -ldflags "-X main.version=v1.2.3
+// -X main.commit=0123abc" (install.sh does). Unset, the commit is the one
+// go build records from the git checkout.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func main() {
 	if cliplugin.RunningStandalone() {
 		os.Args = standaloneArgs(os.Args)
 	}
-	cliplugin.Run(commands.NewRootCommand, metadata.Metadata{
+	cliplugin.Run(commands.NewRoot(commands.BuildInfo{Version: version, Commit: commit}), metadata.Metadata{
 		SchemaVersion:    "0.1.0",
 		Vendor:           "docker-shaper",
 		Version:          version,

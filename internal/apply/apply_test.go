@@ -784,3 +784,57 @@ func TestApplyRemovesChildrenBeforeParents(t *testing.T) {
 		t.Errorf("removal order %v, want %v", got, want)
 	}
 }
+
+// A volume planned with its container (remove_volumes) is removed by the
+// container's removal: prune confirms it is gone and reports it removed,
+// with its bytes; when the container stays, so does the volume; when the
+// daemon kept it, it is removed on its own.
+func TestApplyVolumesWithTheirContainer(t *testing.T) {
+	t.Parallel()
+	f := newFakeDaemon()
+	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	exp := policy.Expectation{State: "exited", StartedAt: started, FinishedAt: started.Add(time.Hour)}
+	f.containers["c-job"] = &Container{Name: "job", State: "exited", StartedAt: started, FinishedAt: started.Add(time.Hour)}
+	f.containers["c-kept"] = &Container{Name: "kept", State: "exited", StartedAt: started, FinishedAt: started.Add(time.Hour)}
+	f.containers["c-old"] = &Container{Name: "old", State: "exited", StartedAt: started, FinishedAt: started.Add(time.Hour)}
+	f.errs["rm force=false v=true c-kept"] = refused("conflict")
+	f.volumes["anon-kept"] = Volume{CreatedAt: started}
+	f.volumes["anon-left"] = Volume{CreatedAt: started} // the daemon did not remove it with c-old
+	ctr := func(id string) policy.Action {
+		return policy.Action{Kind: policy.KindContainer, Action: "remove", ID: id, Name: strings.TrimPrefix(id, "c-"), Rule: "container.t",
+			RemoveVolumes: true, Expect: exp}
+	}
+	vol := func(name, with string) policy.Action {
+		return policy.Action{Kind: policy.KindVolume, Action: "remove", Name: name, Rule: "container.t", Bytes: 700,
+			WithContainer: with, Expect: policy.Expectation{CreatedAt: started}}
+	}
+	rep, err := Apply(context.Background(), f, []policy.Action{
+		ctr("c-job"), ctr("c-kept"), ctr("c-old"),
+		vol("anon-job", "c-job"), vol("anon-kept", "c-kept"), vol("anon-left", "c-old"),
+	}, Options{Clock: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(rep)
+	for k, w := range map[string]string{
+		"volume anon-job":  "removed: with container job",
+		"volume anon-kept": "skipped: its container kept was not removed (failed): the volume stays with it",
+		"volume anon-left": "removed:",
+	} {
+		if got[k] != w {
+			t.Errorf("%s: got %q\n want %q", k, got[k], w)
+		}
+	}
+	if slices.Contains(f.calls, "volume rm anon-job") || !slices.Contains(f.calls, "volume rm anon-left") {
+		t.Errorf("calls %v: want no removal of anon-job, one of anon-left", f.calls)
+	}
+	var vols KindSummary
+	for _, k := range rep.Summary.Kinds {
+		if k.Kind == policy.KindVolume {
+			vols = k
+		}
+	}
+	if vols.Removed != 2 || vols.Skipped != 1 || vols.ReclaimedBytes != 1400 {
+		t.Errorf("volumes summary %+v", vols)
+	}
+}

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/docker-shaper/docker-shaper/policy"
@@ -41,11 +42,24 @@ func (a *applier) finishInspectErr(i int, what string, err error) {
 	a.finish(i, outcome, detail, 0)
 }
 
-// volume removes one volume unless it was recreated since the plan.
+// volume removes one volume unless it was recreated since the plan. A
+// volume planned to go with its container (remove_volumes) is only
+// confirmed gone: the daemon removed it with the container.
 func (a *applier) volume(ctx context.Context, i int) {
 	act := a.actions[i]
+	with, withOutcome := a.withContainer(act)
+	if with != "" && withOutcome != OutcomeRemoved {
+		a.finish(i, OutcomeSkipped, fmt.Sprintf("its container %s was not removed (%s): the volume stays with it", with, withOutcome), 0)
+		return
+	}
 	cur, err := a.api.InspectVolume(ctx, act.Name)
 	if err != nil {
+		if with != "" && errors.Is(err, ErrNotFound) {
+			if a.intend(i) {
+				a.finish(i, OutcomeRemoved, "with container "+with, max(act.Bytes, 0))
+			}
+			return
+		}
 		a.finishInspectErr(i, "volume", err)
 		return
 	}
@@ -62,6 +76,21 @@ func (a *applier) volume(ctx context.Context, i int) {
 		return
 	}
 	a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+}
+
+// withContainer returns, for a volume that goes with its container, the
+// container's name and the outcome of its removal in this apply; "" when
+// the volume goes on its own (or its container is not in this apply).
+func (a *applier) withContainer(act policy.Action) (name, outcome string) {
+	if act.WithContainer == "" {
+		return "", ""
+	}
+	for j, c := range a.actions {
+		if c.Kind == policy.KindContainer && c.ID == act.WithContainer {
+			return c.Name, a.results[j].Outcome
+		}
+	}
+	return "", ""
 }
 
 // network removes one network, by ID: a network recreated under the same

@@ -91,7 +91,10 @@ func Summarize(actions []policy.Action, results []Result, before, after DiskTota
 			k.MeasuredBytes = &d
 			total += d
 		}
-		if k.Actions == 0 {
+		// A kind nothing acted on is listed when its disk usage changed
+		// (the volumes removed with their containers, or another user of
+		// the daemon): the kinds' measured bytes then add up to the total.
+		if k.Actions == 0 && (k.MeasuredBytes == nil || *k.MeasuredBytes == 0) {
 			continue
 		}
 		if measured && !known && name != policy.KindNetwork { // networks take no space

@@ -53,6 +53,9 @@ func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *a
 		}
 		opts.Plan.loaded = lp
 	}
+	if err := checkFilter(opts.Plan.planFilter(), opts.Plan.loaded); err != nil {
+		return nil, nil, err
+	}
 	h := opts.Host
 	if h == nil {
 		var err error

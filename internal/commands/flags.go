@@ -37,10 +37,24 @@ func (d deps) lookup(p policyFlag) policyfile.Lookup {
 	return policyfile.Lookup{Flag: p.path, FlagSet: p.set, ConfigDir: d.configDir()}
 }
 
-// addFormatFlag adds --format to flags; the value starts as table.
+// addFormatFlag adds --format to flags, table or json; the value starts as
+// table.
 func addFormatFlag(flags *pflag.FlagSet, f *render.Format) {
 	*f = render.FormatTable
-	flags.Var(f, "format", `Output format: "table" or "json"`)
+	flags.Var(plainFormat{f}, "format", `Output format: "table" or "json"`)
+}
+
+// plainFormat is a --format that takes no template: table or json.
+type plainFormat struct{ f *render.Format }
+
+func (p plainFormat) String() string { return p.f.String() }
+func (p plainFormat) Type() string   { return "FORMAT" }
+
+func (p plainFormat) Set(s string) error {
+	if s != render.FormatTable && s != render.FormatJSON {
+		return fmt.Errorf("unknown format %q: use table or json", s)
+	}
+	return p.f.Set(s)
 }
 
 // nowValue is the --now flag: the time a plan is made for. It is an RFC 3339

@@ -240,6 +240,9 @@ func runPlanFleet(ctx context.Context, d deps, opts planOptions, format render.F
 	if err != nil {
 		return err
 	}
+	if err := checkFilter(opts.planFilter(), lp); err != nil {
+		return err
+	}
 	if format != render.FormatJSON {
 		fmt.Fprintf(d.cli.Err(), "Policy: %s\n", lp.Name())
 	}

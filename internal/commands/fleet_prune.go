@@ -33,9 +33,12 @@ func runPruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 
 func pruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 	out, errOut := d.cli.Out(), d.cli.Err()
-	jsonOut := opts.format == render.FormatJSON
+	jsonOut := opts.output.format == render.FormatJSON
 	lp, err := d.loadPolicy(errOut, opts.policy)
 	if err != nil {
+		return err
+	}
+	if err := checkFilter(opts.output.filter.f, lp); err != nil {
 		return err
 	}
 	if !jsonOut {
@@ -65,7 +68,7 @@ func pruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 			ctx := logging.With(ctx, logging.From(ctx).With("context", h.contexts[0]))
 			res, report, err := h.d.enforce(ctx, enforceOptions{
 				Command: "prune",
-				Plan:    planOptions{loaded: lp},
+				Plan:    planOptions{loaded: lp, filter: &opts.output.filter},
 				Host:    h.host,
 				Approve: func(res *planResult) error {
 					h.plan = res

@@ -30,6 +30,16 @@ type planOptions struct {
 	jsonDiagnostics io.Writer
 	// analyze asks for the plan's Analysis too (check --rules).
 	analyze bool
+	// filter narrows the plan (--filter); nil or empty keeps all of it.
+	filter *filterFlag
+}
+
+// planFilter is the plan's --filter; nil selects everything.
+func (o planOptions) planFilter() policy.Filter {
+	if o.filter == nil {
+		return nil
+	}
+	return o.filter.f
 }
 
 // planResult is a plan with what it was made from.
@@ -93,6 +103,9 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 			return nil, err
 		}
 	}
+	if err := checkFilter(opts.planFilter(), lp); err != nil {
+		return nil, err
+	}
 	listedFrom := d.clock()
 	var (
 		snap     policy.Snapshot
@@ -132,7 +145,9 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	plan.Policy = lp.Name()
 	daemon := h.Daemon
 	plan.Daemon = &daemon
-	return &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h, Analysis: analysis}, nil
+	res := &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h, Analysis: analysis}
+	filterPlan(d.cli.Err(), res, opts.planFilter())
+	return res, nil
 }
 
 // resolveHost asks the daemon who it is and finds its directory, moving

@@ -20,7 +20,7 @@ type pruneOptions struct {
 	policy policyFlag
 	dryRun bool
 	force  bool
-	format render.Format
+	output outputOptions
 	fleet  fleetFlags
 }
 
@@ -36,9 +36,14 @@ func newPruneCommand(d deps) *cobra.Command {
 			"$DOCKER_CONFIG/shaper/daemons/<daemon>/journal.jsonl.",
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.fleet.enabled() {
+				if err := opts.output.fleetSupported(false, false); err != nil {
+					return err
+				}
+			}
 			switch {
 			case opts.fleet.enabled() && opts.dryRun:
-				return runPlanFleet(cmd.Context(), d, planOptions{policy: opts.policy}, opts.format, opts.fleet, true)
+				return runPlanFleet(cmd.Context(), d, opts.planOptions(), opts.output.format, opts.fleet, true)
 			case opts.fleet.enabled():
 				return runPruneFleet(cmd.Context(), d, opts)
 			case opts.dryRun:
@@ -51,7 +56,7 @@ func newPruneCommand(d deps) *cobra.Command {
 	addPolicyFlag(flags, &opts.policy)
 	flags.BoolVar(&opts.dryRun, "dry-run", false, "Show what would be removed, and remove nothing")
 	flags.BoolVarP(&opts.force, "force", "f", false, "Do not prompt for confirmation")
-	addFormatFlag(flags, &opts.format)
+	addOutputFlags(flags, &opts.output)
 	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
@@ -60,14 +65,14 @@ func newPruneCommand(d deps) *cobra.Command {
 // made the way prune makes its plan. It takes no lock and calls no
 // removal.
 func runPruneDryRun(ctx context.Context, d deps, opts pruneOptions) error {
-	res, err := d.buildPlan(ctx, planOptions{policy: opts.policy}, nil)
+	res, err := d.buildPlan(ctx, opts.planOptions(), nil)
 	if err != nil {
 		return err
 	}
-	if err := render.ShowPlan(d.cli.Out(), d.cli.Err(), res.Plan, opts.format); err != nil {
+	if err := opts.output.showPlan(d, res.Plan, false); err != nil {
 		return err
 	}
-	if opts.format != render.FormatJSON && len(res.Plan.Actions) > 0 {
+	if !opts.output.jsonOut() && !opts.output.quiet && len(res.Plan.Actions) > 0 {
 		fmt.Fprintln(d.cli.Err(), "Dry run: nothing was removed.")
 	}
 	return nil
@@ -90,18 +95,21 @@ func runPrune(ctx context.Context, d deps, opts pruneOptions) error {
 
 func prune(ctx context.Context, d deps, opts pruneOptions) error {
 	out, errOut := d.cli.Out(), d.cli.Err()
-	jsonOut := opts.format == render.FormatJSON
+	jsonOut := opts.output.jsonOut()
+	// dataOut: stdout gets only the document or the rows, at the end;
+	// the plan is shown on stderr, where the question is.
+	dataOut := jsonOut || opts.output.rows()
 	shown := false
 	show := func(res *planResult) error {
 		shown = true
-		if jsonOut {
+		if dataOut {
 			return nil
 		}
 		return render.ShowPlan(out, errOut, res.Plan, render.FormatTable)
 	}
 	res, report, err := d.enforce(ctx, enforceOptions{
 		Command: "prune",
-		Plan:    planOptions{policy: opts.policy},
+		Plan:    opts.planOptions(),
 		Approve: func(res *planResult) error {
 			if err := show(res); err != nil {
 				return err
@@ -109,7 +117,7 @@ func prune(ctx context.Context, d deps, opts pruneOptions) error {
 			if opts.force {
 				return nil
 			}
-			return askToPrune(ctx, d, res.Plan, jsonOut)
+			return askToPrune(ctx, d, res.Plan, dataOut)
 		},
 		Progress: render.NewProgress(errOut, errOut.IsTerminal()),
 		Measure:  true,
@@ -127,21 +135,32 @@ func prune(ctx context.Context, d deps, opts pruneOptions) error {
 		if jsonOut {
 			return render.PruneJSON(out, res.Plan, nil)
 		}
+		if dataOut {
+			return nil
+		}
 		if !shown {
 			return show(res)
 		}
 		return nil
 	}
-	return reportPrune(d, res.Plan, report, err, jsonOut)
+	return reportPrune(d, res.Plan, report, err, opts.output)
+}
+
+// planOptions are how prune makes its plan: with the real clock.
+func (opts pruneOptions) planOptions() planOptions {
+	return planOptions{policy: opts.policy, filter: &opts.output.filter}
 }
 
 // reportPrune prints the outcome of an apply, and says how it ended: the
 // apply's own error first, then a failed removal.
-func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error, jsonOut bool) error {
+func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error, output outputOptions) error {
 	var rerr error
-	if jsonOut {
+	switch {
+	case output.jsonOut():
 		rerr = render.PruneJSON(d.cli.Out(), plan, report)
-	} else {
+	case output.rows():
+		rerr = output.showResults(d.cli.Out(), report)
+	default:
 		fmt.Fprintln(d.cli.Out())
 		rerr = render.PruneTable(d.cli.Out(), report)
 	}
@@ -171,14 +190,14 @@ func removalsError(c apply.Counts, journals string) error {
 
 // askToPrune asks whether to carry out plan. Without a terminal to ask on
 // it refuses: prune deletes nothing that nobody confirmed.
-func askToPrune(ctx context.Context, d deps, plan policy.Plan, jsonOut bool) error {
+func askToPrune(ctx context.Context, d deps, plan policy.Plan, dataOut bool) error {
 	objects := render.WhatGoes(plan)
 	if !d.cli.In().IsTerminal() {
 		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf(
 			"refusing to remove %s without confirmation: standard input is not a terminal, so nothing was removed; "+
 				"run \"docker shaper prune -f\" to remove without asking, or --dry-run to only look", objects)}
 	}
-	if jsonOut { // the plan goes to stdout only at the end: show it where the question is
+	if dataOut { // stdout gets only the document or the rows, at the end: show the plan where the question is
 		if err := render.Plan(d.cli.Err(), plan, render.FormatTable); err != nil {
 			return err
 		}

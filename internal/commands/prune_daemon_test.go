@@ -530,6 +530,9 @@ func TestPruneMixedPlan(t *testing.T) {
 	var planned []string
 	for _, r := range doc.Results {
 		key := r.Kind + " " + r.Action + " " + r.Ref + r.Name
+		if r.Kind == policy.KindVolume && strings.HasPrefix(r.Rule, "container.") {
+			key = r.Kind + " " + r.Action + " (with " + strings.TrimPrefix(r.Detail, "with container ") + ")"
+		}
 		planned = append(planned, key)
 		if r.Outcome != apply.OutcomeRemoved && r.Outcome != apply.OutcomeUntagged {
 			t.Errorf("%s: %s %s", key, r.Outcome, r.Detail)
@@ -541,6 +544,7 @@ func TestPruneMixedPlan(t *testing.T) {
 		"image untag app:1",
 		"image remove ",
 		"volume remove vol-old",
+		"volume remove (with job-1)", // remove_volumes: its anonymous volume
 		"network remove net-old",
 	}
 	if !sameSet(planned, wantPlanned) {
@@ -613,7 +617,7 @@ func TestPruneMixedPlan(t *testing.T) {
 
 	// The summary, the results and the journal agree.
 	s := doc.Summary
-	if s.Removed != 6 || s.Untagged != 4 || s.Skipped != 0 || s.Failed != 0 || s.Actions != 10 {
+	if s.Removed != 7 || s.Untagged != 4 || s.Skipped != 0 || s.Failed != 0 || s.Actions != 11 {
 		t.Errorf("summary %+v", s)
 	}
 	if s.PlannedBytes != doc.Plan.Summary.ReclaimableBytes || s.ReclaimedBytes != s.PlannedBytes {
@@ -654,7 +658,7 @@ func TestPruneMixedPlan(t *testing.T) {
 	if counts[apply.OutcomeRemoved] != s.Removed || counts[apply.OutcomeUntagged] != s.Untagged || len(entries) != s.Actions {
 		t.Errorf("journal counts %v, summary %+v", counts, s)
 	}
-	if !strings.Contains(stderr, "[10/10]") {
+	if !strings.Contains(stderr, "[11/11]") {
 		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
 
@@ -714,7 +718,8 @@ func TestPruneSafety(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "cancelled") {
 			t.Errorf("answer %q: %v", answer, err)
 		}
-		if !strings.Contains(stderr, "Remove 5 objects, reclaiming") || !strings.Contains(stderr, "[y/N]") {
+		// 6: job-1's anonymous volume goes with it (remove_volumes).
+		if !strings.Contains(stderr, "Remove 6 objects, reclaiming") || !strings.Contains(stderr, "[y/N]") {
 			t.Errorf("no question:\n%s", stderr)
 		}
 	}
@@ -761,7 +766,7 @@ func TestPruneSafety(t *testing.T) {
 	if err != nil {
 		t.Fatalf("prune answered yes: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(out, "Removed 5 objects and 0 tags, skipped 0, failed 0") {
+	if !strings.Contains(out, "Removed 6 objects and 0 tags, skipped 0, failed 0") {
 		t.Errorf("summary:\n%s", out)
 	}
 }

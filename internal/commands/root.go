@@ -26,6 +26,8 @@ type deps struct {
 	cli       command.Cli
 	clock     clock.Clock
 	configDir func() string
+	// build is docker-shaper's version and commit, from main.
+	build BuildInfo
 }
 
 // NewRootCommand returns the "docker shaper" command with its subcommands.
@@ -34,6 +36,14 @@ type deps struct {
 // daemon never contact one.
 func NewRootCommand(dockerCli command.Cli) *cobra.Command {
 	return newRootCommand(deps{cli: dockerCli, clock: clock.Real, configDir: config.Dir})
+}
+
+// NewRoot is NewRootCommand for a build: "docker shaper version" and
+// --version print it.
+func NewRoot(build BuildInfo) func(command.Cli) *cobra.Command {
+	return func(dockerCli command.Cli) *cobra.Command {
+		return newRootCommand(deps{cli: dockerCli, clock: clock.Real, configDir: config.Dir, build: build})
+	}
 }
 
 type rootOptions struct {
@@ -83,8 +93,16 @@ func newRootCommand(d deps) *cobra.Command {
 		newStatusCommand,
 		newFmtCommand,
 		newSchemaCommand,
+		newVersionCommand,
 	} {
 		cmd.AddCommand(newCommand(d))
 	}
+	b := d.build.complete()
+	cmd.Version = b.Version
+	if b.Commit != "" {
+		cmd.Version += ", commit " + b.Commit
+	}
+	cmd.SetVersionTemplate("docker-shaper version {{.Version}}\n")
+	addCompletions(cmd, d)
 	return cmd
 }

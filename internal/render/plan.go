@@ -20,7 +20,8 @@ const (
 	FormatJSON  = "json"
 )
 
-// Format is a --format flag: table or json.
+// Format is a --format flag: table, json, or a Go template as docker's
+// --format takes them ("{{.Ref}} {{.Reason}}", "table {{.Kind}}\t{{.Ref}}").
 type Format string
 
 func (f *Format) String() string { return string(*f) }
@@ -32,7 +33,14 @@ func (f *Format) Set(s string) error {
 		*f = Format(s)
 		return nil
 	}
-	return fmt.Errorf("unknown format %q: use table or json", s)
+	if !strings.Contains(s, "{{") {
+		return fmt.Errorf("unknown format %q: use table, json, or a Go template such as '{{.Ref}} {{.Reason}}'", s)
+	}
+	if _, err := parseTemplate(Format(s)); err != nil {
+		return err
+	}
+	*f = Format(s)
+	return nil
 }
 
 // Plan writes plan to w in format.
@@ -125,7 +133,13 @@ var sections = []section{
 
 // planTable writes the plan for people: one table per kind of object
 // acted on, the warnings, and a summary line.
-func planTable(w io.Writer, plan policy.Plan) error {
+func planTable(w io.Writer, plan policy.Plan) error { return planTableWith(w, plan, false) }
+
+// PlanTableKept writes the plan's table with a KEPT section: what the
+// rules claimed and keep, and why.
+func PlanTableKept(w io.Writer, plan policy.Plan) error { return planTableWith(w, plan, true) }
+
+func planTableWith(w io.Writer, plan policy.Plan, kept bool) error {
 	var b strings.Builder
 	for _, s := range sections {
 		var rows [][]string
@@ -135,6 +149,11 @@ func planTable(w io.Writer, plan policy.Plan) error {
 			}
 		}
 		if err := Section(&b, s.title, s.headers, rows); err != nil {
+			return err
+		}
+	}
+	if kept {
+		if err := keptSection(&b, plan.Kept); err != nil {
 			return err
 		}
 	}
