@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +74,14 @@ type evaluator struct {
 
 	imagesByID        map[string]*Image
 	containersByImage map[string][]*Container
+	// volumesByName, containersByVolume and containersByNetwork (by the
+	// network's ID or name, as containers name it either way) answer
+	// "which volume", "who mounts it" and "who is attached" without a
+	// scan of every container per object: on a host of thousands of
+	// containers the scans made evaluation quadratic.
+	volumesByName       map[string]*Volume
+	containersByVolume  map[string][]*Container
+	containersByNetwork map[string][]*Container
 	// removedContainers are the containers this plan removes; their images,
 	// volumes and networks count as free.
 	removedContainers map[string]bool
@@ -110,12 +119,33 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 	for i := range s.Images {
 		e.imagesByID[s.Images[i].ID] = &s.Images[i]
 	}
+	e.volumesByName = make(map[string]*Volume, len(s.Volumes))
+	for i := range s.Volumes {
+		if _, dup := e.volumesByName[s.Volumes[i].Name]; !dup {
+			e.volumesByName[s.Volumes[i].Name] = &s.Volumes[i]
+		}
+	}
+	e.containersByVolume = make(map[string][]*Container)
+	e.containersByNetwork = make(map[string][]*Container)
 	for i := range s.Containers {
 		c := &s.Containers[i]
 		e.containersByImage[c.ImageID] = append(e.containersByImage[c.ImageID], c)
+		indexOnce(e.containersByVolume, c.Volumes, c)
+		indexOnce(e.containersByNetwork, c.Networks, c)
 	}
 	e.warnings = append(e.warnings, p.Warnings...)
 	return e
+}
+
+// indexOnce adds c under each of keys, once per key even when c lists a
+// key twice.
+func indexOnce(index map[string][]*Container, keys []string, c *Container) {
+	for i, k := range keys {
+		if slices.Contains(keys[:i], k) {
+			continue
+		}
+		index[k] = append(index[k], c)
+	}
 }
 
 // noteMatch records that rule's selectors matched an object (named what)

@@ -138,14 +138,7 @@ func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
 		if v == nil || !v.Anonymous {
 			continue
 		}
-		shared := false
-		for i := range e.s.Containers {
-			o := &e.s.Containers[i]
-			if o.ID != c.ID && slices.Contains(o.Volumes, name) {
-				shared = true
-				break
-			}
-		}
+		shared := slices.ContainsFunc(e.containersByVolume[name], func(o *Container) bool { return o.ID != c.ID })
 		if !shared {
 			out = append(out, name)
 		}
@@ -153,22 +146,18 @@ func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
 	return out
 }
 
+// volume is the snapshot's volume of that name (the first, should the
+// snapshot list one twice), or nil.
 func (e *evaluator) volume(name string) *Volume {
-	for i := range e.s.Volumes {
-		if e.s.Volumes[i].Name == name {
-			return &e.s.Volumes[i]
-		}
-	}
-	return nil
+	return e.volumesByName[name]
 }
 
-// usersOf returns the names of containers that remain after this plan and
-// use the object, as chosen by uses.
-func (e *evaluator) usersOf(uses func(*Container) bool) []string {
+// usersOf returns the sorted names of the containers among users that
+// remain after this plan.
+func (e *evaluator) usersOf(users []*Container) []string {
 	var names []string
-	for i := range e.s.Containers {
-		c := &e.s.Containers[i]
-		if !e.removedContainers[c.ID] && uses(c) {
+	for _, c := range users {
+		if !e.removedContainers[c.ID] {
 			names = append(names, c.Name)
 		}
 	}
@@ -204,7 +193,7 @@ func (e *evaluator) planVolumes() {
 		e.planUnused(unusedObject{
 			kind: KindVolume, name: v.Name, labels: v.Labels, created: v.CreatedAt, bytes: max(v.Size, 0),
 			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
-			usedBy:      func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) },
+			users:       e.containersByVolume[v.Name],
 		}, rule.Name(), rule.OlderThan, rule.DeclRange)
 	}
 }
@@ -217,7 +206,8 @@ type unusedObject struct {
 	created        time.Time
 	bytes          int64
 	protectedBy    func(*Protect) []Matcher
-	usedBy         func(*Container) bool
+	// users are the containers that use it, removed by this plan or not.
+	users []*Container
 }
 
 // planUnused decides a claimed volume or network: protected, in use, too
@@ -228,7 +218,7 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 		e.keepProtected(kept, pr, rule)
 		return
 	}
-	if users := e.usersOf(o.usedBy); len(users) > 0 {
+	if users := e.usersOf(o.users); len(users) > 0 {
 		e.keepProtected(kept, &Protection{BuiltinInUse, "in use by container " + Examples(users, 3)}, rule)
 		return
 	}
@@ -331,11 +321,24 @@ func (e *evaluator) planNetworks() {
 		e.planUnused(unusedObject{
 			kind: KindNetwork, id: n.ID, name: n.Name, labels: n.Labels, created: n.Created,
 			protectedBy: func(p *Protect) []Matcher { return p.Networks },
-			usedBy: func(c *Container) bool {
-				return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name)
-			},
+			users:       e.networkUsers(n),
 		}, rule.Name(), rule.OlderThan, rule.DeclRange)
 	}
+}
+
+// networkUsers are the containers attached to n, by its ID or its name,
+// each once.
+func (e *evaluator) networkUsers(n *Network) []*Container {
+	users := e.containersByNetwork[n.ID]
+	if n.Name == n.ID {
+		return users
+	}
+	for _, c := range e.containersByNetwork[n.Name] {
+		if !slices.Contains(e.containersByNetwork[n.ID], c) {
+			users = append(slices.Clip(users), c)
+		}
+	}
+	return users
 }
 
 // planBuildCache plans one prune of the build cache, with the bytes the
