@@ -89,6 +89,9 @@ type evaluator struct {
 	// container (remove_volumes), so no volume rule plans them again.
 	volumesWithContainer map[string]string
 
+	// names are the rules' names, index for index with the policy's lists.
+	names struct{ images, containers, volumes, networks []string }
+
 	// usage counts, per rule name, objects its selectors matched and objects
 	// it claimed; shadowedBy names the earlier rule that took its matches.
 	matched    map[string]int
@@ -119,6 +122,10 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 	for i := range s.Images {
 		e.imagesByID[s.Images[i].ID] = &s.Images[i]
 	}
+	e.names.images = ruleNames(p.Images)
+	e.names.containers = ruleNames(p.Containers)
+	e.names.volumes = ruleNames(p.Volumes)
+	e.names.networks = ruleNames(p.Networks)
 	e.volumesByName = make(map[string]*Volume, len(s.Volumes))
 	for i := range s.Volumes {
 		if _, dup := e.volumesByName[s.Volumes[i].Name]; !dup {

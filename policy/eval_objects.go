@@ -89,14 +89,14 @@ func (e *evaluator) planContainers() {
 
 	for _, c := range cs {
 		refs := e.containerImageRefs(c)
-		rule := claimFirst(e, c.Name, e.p.Containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
+		rule, ruleName := claimFirst(e, c.Name, e.p.Containers, e.names.containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
 		if rule == nil {
 			continue
 		}
 		ts, verb := containerTime(c)
-		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: rule.Name(), Basis: verb, Timestamp: ts}
+		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: ruleName, Basis: verb, Timestamp: ts}
 		if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels)); pr != nil {
-			e.keepProtected(kept, pr, rule.Name())
+			e.keepProtected(kept, pr, ruleName)
 			continue
 		}
 		age := verb + " " + e.ago(ts)
@@ -112,7 +112,7 @@ func (e *evaluator) planContainers() {
 		e.removedContainers[c.ID] = true
 		a := Action{
 			Kind: KindContainer, Action: ActionRemove, ID: c.ID, Name: c.Name,
-			Rule: rule.Name(), Reason: age, Bytes: c.SizeRw,
+			Rule: ruleName, Reason: age, Bytes: c.SizeRw,
 			Basis: verb, Timestamp: ts, Force: runningStates[c.State],
 			RemoveVolumes: rule.RemoveVolumes, Range: rule.DeclRange,
 			Expect: Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt},
@@ -186,7 +186,7 @@ func (e *evaluator) planVolumes() {
 		if _, gone := e.volumesWithContainer[v.Name]; gone {
 			continue
 		}
-		rule := claimFirst(e, v.Name, e.p.Volumes, func(r *VolumeRule) bool { return r.selects(v) })
+		rule, ruleName := claimFirst(e, v.Name, e.p.Volumes, e.names.volumes, func(r *VolumeRule) bool { return r.selects(v) })
 		if rule == nil {
 			continue
 		}
@@ -194,7 +194,7 @@ func (e *evaluator) planVolumes() {
 			kind: KindVolume, name: v.Name, labels: v.Labels, created: v.CreatedAt, bytes: max(v.Size, 0),
 			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
 			users:       e.containersByVolume[v.Name],
-		}, rule.Name(), rule.OlderThan, rule.DeclRange)
+		}, ruleName, rule.OlderThan, rule.DeclRange)
 	}
 }
 
@@ -238,21 +238,32 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 }
 
 // claimFirst returns the first rule (in file order) that selects an
-// object (what names it: a tag, a name), or nil, recording every rule that
-// matched for the warnings and the analysis.
-func claimFirst[R interface{ Name() string }](e *evaluator, what string, rules []R, selects func(R) bool) R {
+// object (what names it: a tag, a name), or nil, and its name, recording every rule that
+// matched for the warnings and the analysis. names are the rules' names,
+// index for index: computed once per evaluation, not once per object.
+func claimFirst[R comparable](e *evaluator, what string, rules []R, names []string, selects func(R) bool) (R, string) {
 	var first R
+	firstName := ""
 	found := false
-	for _, r := range rules {
+	for i, r := range rules {
 		if !selects(r) {
 			continue
 		}
 		if !found {
-			first, found = r, true
+			first, firstName, found = r, names[i], true
 		}
-		e.noteMatch(what, r.Name(), first.Name())
+		e.noteMatch(what, names[i], firstName)
 	}
-	return first
+	return first, firstName
+}
+
+// ruleNames lists the rules' names, index for index.
+func ruleNames[R interface{ Name() string }](rules []R) []string {
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = r.Name()
+	}
+	return names
 }
 
 // ageCondition applies an older_than condition to a timestamp. It returns
@@ -314,7 +325,7 @@ func (e *evaluator) planNetworks() {
 		if !n.userDefined() {
 			continue
 		}
-		rule := claimFirst(e, n.Name, e.p.Networks, func(r *NetworkRule) bool { return r.selects(n) })
+		rule, ruleName := claimFirst(e, n.Name, e.p.Networks, e.names.networks, func(r *NetworkRule) bool { return r.selects(n) })
 		if rule == nil {
 			continue
 		}
@@ -322,7 +333,7 @@ func (e *evaluator) planNetworks() {
 			kind: KindNetwork, id: n.ID, name: n.Name, labels: n.Labels, created: n.Created,
 			protectedBy: func(p *Protect) []Matcher { return p.Networks },
 			users:       e.networkUsers(n),
-		}, rule.Name(), rule.OlderThan, rule.DeclRange)
+		}, ruleName, rule.OlderThan, rule.DeclRange)
 	}
 }
 
