@@ -255,7 +255,7 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 		c.basis = r.AgeBasis
 		st := e.imageTime(c.img, r.AgeBasis)
 		c.ts, c.tsLower = st.t, st.lowerBound
-		c.prot = first(e.imageProtections(c.img, c.ref))
+		c.prot = e.firstImageProtection(c.img, c.ref)
 	}
 	e.rank(r, claims)
 	for _, c := range claims {
@@ -509,19 +509,31 @@ func rankPart(r *ImageRule, c *claim) string {
 // expired tags are untagged, and the last tag of an image that loses every
 // tag (and is neither used nor a parent) is a removal that frees its bytes.
 func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*claim) {
-	byImage := make(map[string][]*claim)
+	byImage := make(map[string][]*claim, len(images))
+	nExpired, nKept := 0, 0
 	for _, r := range e.p.Images {
 		for _, c := range claimsByRule[r] {
 			byImage[c.img.ID] = append(byImage[c.img.ID], c)
+			if c.expired {
+				nExpired++
+			} else {
+				nKept++
+			}
 		}
 	}
 	for _, cl := range byImage {
 		sort.SliceStable(cl, func(i, j int) bool { return cl[i].ref < cl[j].ref })
 	}
+	// Every claim becomes one action or one kept entry: size both once,
+	// with room for the volumes, networks and build cache planned next,
+	// rather than growing 400-byte actions one at a time.
+	e.actions = slices.Grow(e.actions, nExpired+len(e.s.Volumes)+len(e.s.Networks)+1)
+	e.kept = slices.Grow(e.kept, nKept+len(e.s.Volumes)+len(e.s.Networks))
 	removed := e.removedImages(images, byImage)
+	var expired []*claim
 	for _, img := range images {
 		claims := byImage[img.ID]
-		var expired []*claim
+		expired = expired[:0]
 		for _, c := range claims {
 			if c.expired {
 				expired = append(expired, c)
