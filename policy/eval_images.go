@@ -52,10 +52,13 @@ func (r *ImageRule) expiresByConditions() bool {
 }
 
 // claim is one tag (or one untagged image, with ref "") claimed by a rule.
+//
+// A host has one per tag, so the fields are few and packed (the repository
+// is split off ref when ranking, the basis is the rule's): 100,000 tags
+// make 100,000 claims.
 type claim struct {
 	img  *Image
 	ref  string
-	repo string
 	rule *ImageRule
 	// ruleName is rule.Name(), computed once per evaluation.
 	ruleName string
@@ -63,10 +66,9 @@ type claim struct {
 	prot      *Protection
 	rank      int
 	expired   bool
-	reason    string
-	basis     Basis
-	ts        time.Time
 	tsLower   bool // ts is a lower bound on the age (see stamp)
+	reason    string
+	ts        time.Time
 	expiresAt time.Time
 }
 
@@ -99,7 +101,7 @@ func (e *evaluator) planImages() {
 				unmatched = append(unmatched, ref)
 				continue
 			}
-			claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, ref: ref, repo: splitTag(ref).repo, rule: r, ruleName: name}))
+			claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, ref: ref, rule: r, ruleName: name}))
 		}
 	}
 
@@ -252,7 +254,6 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 		return
 	}
 	for _, c := range claims {
-		c.basis = r.AgeBasis
 		st := e.imageTime(c.img, r.AgeBasis)
 		c.ts, c.tsLower = st.t, st.lowerBound
 		c.prot = e.firstImageProtection(c.img, c.ref)
@@ -294,11 +295,12 @@ func displayRef(c *claim) string {
 func (e *evaluator) rank(r *ImageRule, claims []*claim) {
 	byRepo := make(map[string][]*claim)
 	for _, c := range claims {
-		byRepo[c.repo] = append(byRepo[c.repo], c)
+		repo := splitTag(c.ref).repo
+		byRepo[repo] = append(byRepo[repo], c)
 	}
 	for _, group := range byRepo {
 		entries := rankEntries(r, group)
-		sort.SliceStable(entries, func(i, j int) bool { return entries[i].before(entries[j], r.OrderBy) })
+		sort.SliceStable(entries, func(i, j int) bool { return entries[i].before(&entries[j], r.OrderBy) })
 		rankOf := make(map[*Image]int, len(entries))
 		for i, en := range entries {
 			rankOf[en.img] = i + 1
@@ -322,16 +324,17 @@ type rankEntry struct {
 
 // rankEntries lists the distinct images (by ID, the first claim's image
 // standing for them) of one repository's claims, in claim order.
-func rankEntries(r *ImageRule, group []*claim) []*rankEntry {
-	var entries []*rankEntry
-	index := make(map[string]*rankEntry, len(group))
+func rankEntries(r *ImageRule, group []*claim) []rankEntry {
+	var entries []rankEntry
+	index := make(map[string]int, len(group))
 	for _, c := range group {
-		en := index[c.img.ID]
-		if en == nil {
-			en = &rankEntry{img: c.img, ts: c.ts}
-			index[c.img.ID] = en
-			entries = append(entries, en)
+		i, ok := index[c.img.ID]
+		if !ok {
+			i = len(entries)
+			index[c.img.ID] = i
+			entries = append(entries, rankEntry{img: c.img, ts: c.ts})
 		}
+		en := &entries[i]
 		if r.OrderBy == OrderVersion {
 			if v := parseVersion(splitTag(c.ref).tag); v != nil && (en.version == nil || v.greater(en.version)) {
 				en.version = v
@@ -384,7 +387,7 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 		if !old {
 			met, word = false, ", younger than "
 		}
-		parts = append(parts, e.agoText(basisWord(c.basis), stamp{c.ts, c.tsLower})+word+FormatDuration(r.OlderThan))
+		parts = append(parts, e.agoText(basisWord(c.rule.AgeBasis), stamp{c.ts, c.tsLower})+word+FormatDuration(r.OlderThan))
 	}
 	if r.UnusedFor > 0 {
 		last := e.lastUsed(c.img)
@@ -397,7 +400,7 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 		parts = append(parts, e.agoText("last used", last)+word+FormatDuration(r.UnusedFor))
 	}
 	if r.OlderThan == 0 && r.UnusedFor == 0 {
-		parts = append(parts, e.agoText(basisWord(c.basis), stamp{c.ts, c.tsLower}))
+		parts = append(parts, e.agoText(basisWord(c.rule.AgeBasis), stamp{c.ts, c.tsLower}))
 	}
 	c.reason = strings.Join(parts, ", ")
 	if met {
@@ -540,7 +543,7 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 				continue
 			}
 			k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: c.ruleName, Reason: c.reason,
-				Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
+				Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
 			if c.prot != nil {
 				k.Rule, k.Protected = c.prot.Rule, true
 				k.Reason = c.prot.Reason + " (claimed by " + c.ruleName + ")"
@@ -550,7 +553,7 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 		}
 		for i, c := range expired {
 			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.ruleName,
-				Reason: c.reason, Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
+				Reason: c.reason, Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
 				Range: c.rule.DeclRange, Parent: e.parentOf(img), UntaggedParents: img.UntaggedParents}
 			if i == len(expired)-1 {
 				switch {

@@ -86,7 +86,9 @@ func (e *evaluator) planContainers() {
 		cs[i] = &e.s.Containers[i]
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name || cs[i].Name == cs[j].Name && cs[i].ID < cs[j].ID })
-	// At most one action or kept entry per container.
+	// At most one action or kept entry per container: room for them at
+	// once, as appending 400-byte actions one by one copies them over and
+	// over.
 	e.actions = slices.Grow(e.actions, len(cs))
 	e.kept = slices.Grow(e.kept, len(cs))
 
