@@ -66,7 +66,7 @@ type regexMatcher struct {
 func (m *regexMatcher) Match(s string) bool {
 	return strings.HasPrefix(s, m.lit) && m.re.MatchString(s)
 }
-func (m *regexMatcher) String() string      { return m.src }
+func (m *regexMatcher) String() string { return m.src }
 
 // anyValue matches every label value; it is what a label selector "*"
 // compiles to.
