@@ -148,7 +148,8 @@ load_prune() {
 for r in $(seq 1 "$ROUNDS"); do
 	say "prune, round $r/$ROUNDS: docker shaper prune -f, docker rmi, docker image prune -a -f"
 	load_prune
-	time_into "$WORK/prune-ours.ms" "docker shaper prune -f --policy $PRUNE_POLICY >/dev/null"
+	time_into "$WORK/prune-ours.ms" "docker shaper prune -f --policy $PRUNE_POLICY >/dev/null 2>\"$WORK/prune.err\"" ||
+		{ cat "$WORK/prune.err" >&2; die "docker shaper prune failed"; }
 	[ -z "$(docker image ls -q)" ] || die "docker shaper prune left images behind"
 	load_prune
 	time_into "$WORK/prune-rmi.ms" 'docker rmi $(cat "$WORK/prune.tags") >/dev/null'

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/internal/logging"
 	"github.com/docker-shaper/docker-shaper/policy"
@@ -48,6 +49,14 @@ const inspectConcurrency = 8
 // Image.LastUsed) is not set: see store.Observe. clk only times the phases
 // for the debug log.
 func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, error) {
+	snap, _, err := TakeSnapshotUsage(ctx, api, now, clk)
+	return snap, err
+}
+
+// TakeSnapshotUsage is TakeSnapshot that also returns the disk usage it
+// read, totalled per kind as Remover.Usage measures it: a prune that acts
+// at once on the plan measures nothing twice.
+func TakeSnapshotUsage(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, apply.DiskTotals, error) {
 	logger := logging.From(ctx)
 	start := clk()
 	var (
@@ -73,7 +82,7 @@ func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return policy.Snapshot{}, err
+		return policy.Snapshot{}, nil, err
 	}
 	normSharing(l.images.Items, &l.du)
 
@@ -89,7 +98,7 @@ func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock
 	ins.apply(&snap)
 	logger.Debug("snapshot", "images", len(snap.Images), "containers", len(snap.Containers),
 		"cache_records", len(l.du.BuildCache.Items), "took", clk.Since(start).Round(time.Millisecond))
-	return snap, nil
+	return snap, diskTotals(l.du), nil
 }
 
 // lists are the results of the bulk calls of a snapshot.
