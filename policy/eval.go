@@ -104,6 +104,9 @@ type evaluator struct {
 	actions  []Action
 	kept     []Kept
 	warnings []Warning
+
+	// agoTexts are the texts agoText made, by what they depend on.
+	agoTexts map[agoKey]string
 }
 
 func newEvaluator(p *Policy, s Snapshot) *evaluator {
@@ -293,6 +296,11 @@ func anyMatch(ms []Matcher, s string) bool {
 // ago formats the age of t for reasons, as coarsely as a person reads it:
 // "40s ago", "25m ago", "36h ago", "9d ago". explain shows exact times.
 func (e *evaluator) ago(t time.Time) string {
+	return FormatDuration(e.agoDuration(t)) + " ago"
+}
+
+// agoDuration is how long ago t was, as coarsely as ago shows it.
+func (e *evaluator) agoDuration(t time.Time) time.Duration {
 	d := e.now.Sub(t)
 	switch {
 	case d < time.Minute:
@@ -304,7 +312,7 @@ func (e *evaluator) ago(t time.Time) string {
 	default:
 		d = d.Truncate(24 * time.Hour)
 	}
-	return FormatDuration(d) + " ago"
+	return d
 }
 
 // olderThan reports whether t is at least d before now; the second result
