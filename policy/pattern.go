@@ -61,10 +61,37 @@ type regexMatcher struct {
 	src string
 	re  *regexp.Regexp
 	lit string // what every match begins with (see globFn.lit)
+	// inner is a literal every match contains (".*:nightly-\d{8}" has
+	// ":nightly-"): names without it are told apart by a substring
+	// search, not by the expression's backtracking.
+	inner string
 }
 
 func (m *regexMatcher) Match(s string) bool {
-	return strings.HasPrefix(s, m.lit) && m.re.MatchString(s)
+	return strings.HasPrefix(s, m.lit) && strings.Contains(s, m.inner) && m.re.MatchString(s)
+}
+
+// requiredLiteral returns the longest literal that every string re
+// matches contains: a case-sensitive literal part of its top-level
+// concatenation (or the whole expression, when it is one literal). ""
+// when there is none.
+func requiredLiteral(re *syntax.Regexp) string {
+	lit := func(r *syntax.Regexp) string {
+		if r.Op != syntax.OpLiteral || r.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(r.Rune)
+	}
+	if re.Op != syntax.OpConcat {
+		return lit(re)
+	}
+	best := ""
+	for _, sub := range re.Sub {
+		if l := lit(sub); len(l) > len(best) {
+			best = l
+		}
+	}
+	return best
 }
 func (m *regexMatcher) String() string { return m.src }
 
@@ -253,7 +280,11 @@ func CompileRegex(p string) (Matcher, error) {
 		return nil, fmt.Errorf("invalid regular expression %q: %v", p, err)
 	}
 	lit, _ := re.LiteralPrefix()
-	return &regexMatcher{src: p, re: re, lit: lit}, nil
+	m := &regexMatcher{src: p, re: re, lit: lit}
+	if parsed, err := syntax.Parse(p, syntax.Perl); err == nil {
+		m.inner = requiredLiteral(parsed.Simplify())
+	}
+	return m, nil
 }
 
 // hubDomains are the Docker Hub names docker image ls never shows.
