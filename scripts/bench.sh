@@ -102,8 +102,9 @@ time_into() {
 	awk -v d=$((b - a)) 'BEGIN { printf "%.3f\n", d / 1000 }' >>"$1"
 }
 # row WHAT OURS BASELINE UNIT MAXRATIO: a row compared with a baseline,
-# met when ours / baseline <= MAXRATIO.
+# met when ours / baseline <= MAXRATIO. Rows are said as they come too.
 row() {
+	say "$1: $2 $4 against $3 $4"
 	awk -v w="$1" -v o="$2" -v b="$3" -v u="$4" -v m="$5" 'BEGIN {
 		r = o / b
 		printf "%s|%.1f %s|%.1f %s|%.2f|<= %.1f|%s\n", w, o, u, b, u, r, m, (r <= m ? "met" : "NOT met")
@@ -112,6 +113,7 @@ row() {
 # limit WHAT OURS UNIT LIMIT: a row with an absolute limit, met when
 # ours < LIMIT.
 limit() {
+	say "$1: $2 $3"
 	awk -v w="$1" -v o="$2" -v u="$3" -v l="$4" 'BEGIN {
 		printf "%s|%.2f %s|-|-|< %s %s|%s\n", w, o, u, l, u, (o < l ? "met" : "NOT met")
 	}' >>"$ROWS"
@@ -167,7 +169,9 @@ row "prune -f, 150 images / 600 tags, vs docker image prune -a -f" "$po" "$(medi
 # left running, the rest only created; 8 at a time.
 containers() {
 	local n=$1 running=$2 exited=$3
-	docker image ls --format '{{.Repository}}:{{.Tag}}' | head -n "$n" >"$WORK/refs"
+	# (Not piped into head: under pipefail its early exit fails the list.)
+	docker image ls --format '{{.Repository}}:{{.Tag}}' >"$WORK/all-refs"
+	head -n "$n" "$WORK/all-refs" >"$WORK/refs"
 	[ "$(wc -l <"$WORK/refs")" -eq "$n" ] || die "fewer than $n tags to make containers from"
 	for i in $(seq 0 4); do docker network create "ci_bench_$i" >/dev/null; done
 	awk -v r="$running" -v e="$exited" '{
