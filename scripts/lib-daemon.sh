@@ -155,8 +155,12 @@ daemon_log_tail() {
 # 20s), its containerd, unmounts what it left and removes its directory.
 # It is safe to call more than once, and when nothing was started.
 daemon_stop() {
-	local D=$DAEMON_DIR pid=""
+	local D=$DAEMON_DIR pid="" bridges="" br
 	[ -n "$D" ] || return 0
+	# The bridges of the networks a failed test left: dockerd leaves their
+	# interfaces on the host, holding address pools every later daemon on
+	# the machine needs.
+	bridges=$(DOCKER_HOST="unix://$D/docker.sock" timeout 10 docker network ls -q --filter driver=bridge 2>/dev/null) || true
 	if [ -s "$D/docker.pid" ]; then
 		pid=$(cat "$D/docker.pid")
 	fi
@@ -177,6 +181,9 @@ daemon_stop() {
 	umount -R "$D/root" "$D/exec" 2>/dev/null || true
 	unmount_under "$D"
 	rm -rf "$D" 2>/dev/null || say "could not remove $D"
+	for br in $bridges; do
+		ip link delete "br-$br" 2>/dev/null || true
+	done
 	DAEMON_DIR=""
 	DAEMON_PID=""
 }

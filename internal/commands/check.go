@@ -11,6 +11,7 @@ import (
 type checkOptions struct {
 	plan   planOptions
 	format render.Format
+	fleet  fleetFlags
 }
 
 func newCheckCommand(d deps) *cobra.Command {
@@ -27,12 +28,16 @@ func newCheckCommand(d deps) *cobra.Command {
 	addPolicyFlag(flags, &opts.plan.policy)
 	addNowFlag(flags, &opts.plan.now)
 	addFormatFlag(flags, &opts.format)
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 
 // runCheck prints the plan. It only reads from the daemon (and records the
 // images it sees for the first time in the daemon's state).
 func runCheck(ctx context.Context, d deps, opts checkOptions) error {
+	if opts.fleet.enabled() {
+		return runPlanFleet(ctx, d, opts.plan, opts.format, opts.fleet, false)
+	}
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ type pruneOptions struct {
 	dryRun bool
 	force  bool
 	format render.Format
+	fleet  fleetFlags
 }
 
 func newPruneCommand(d deps) *cobra.Command {
@@ -35,7 +36,12 @@ func newPruneCommand(d deps) *cobra.Command {
 			"$DOCKER_CONFIG/shaper/daemons/<daemon>/journal.jsonl.",
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.dryRun {
+			switch {
+			case opts.fleet.enabled() && opts.dryRun:
+				return runPlanFleet(cmd.Context(), d, planOptions{policy: opts.policy}, opts.format, opts.fleet, true)
+			case opts.fleet.enabled():
+				return runPruneFleet(cmd.Context(), d, opts)
+			case opts.dryRun:
 				return runPruneDryRun(cmd.Context(), d, opts)
 			}
 			return runPrune(cmd.Context(), d, opts)
@@ -46,6 +52,7 @@ func newPruneCommand(d deps) *cobra.Command {
 	flags.BoolVar(&opts.dryRun, "dry-run", false, "Show what would be removed, and remove nothing")
 	flags.BoolVarP(&opts.force, "force", "f", false, "Do not prompt for confirmation")
 	addFormatFlag(flags, &opts.format)
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 
@@ -146,12 +153,21 @@ func reportPrune(d deps, plan policy.Plan, report *apply.Report, applyErr error,
 		return applyErr
 	case rerr != nil:
 		return rerr
-	case report.Summary.Failed > 0:
-		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and the journal",
-			render.Plural(report.Summary.Failed, "removal", "removals"), report.Summary.Actions)}
-	case report.Summary.Unknown > 0:
+	}
+	return removalsError(report.Summary.Counts, "the journal")
+}
+
+// removalsError ends a prune whose removals did not all go as planned
+// with a non-zero exit: some failed, or what some did is unknown.
+// journals says where each outcome is recorded.
+func removalsError(c apply.Counts, journals string) error {
+	switch {
+	case c.Failed > 0:
+		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("%s of %d failed: see above, and %s",
+			render.Plural(c.Failed, "removal", "removals"), c.Actions, journals)}
+	case c.Unknown > 0:
 		return cli.StatusError{StatusCode: 1, Status: fmt.Sprintf("what %s of %d did is unknown: the daemon could not be asked; "+
-			"the next prune or watch reconciles it", render.Plural(report.Summary.Unknown, "removal", "removals"), report.Summary.Actions)}
+			"the next prune or watch reconciles it", render.Plural(c.Unknown, "removal", "removals"), c.Actions)}
 	}
 	return nil
 }

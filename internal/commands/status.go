@@ -2,8 +2,10 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/apply"
@@ -22,6 +24,7 @@ type statusOptions struct {
 	// anything else one table.
 	format    render.Format
 	formatSet bool
+	fleet     fleetFlags
 }
 
 func newStatusCommand(d deps) *cobra.Command {
@@ -45,6 +48,7 @@ func newStatusCommand(d deps) *cobra.Command {
 	addPolicyFlag(flags, &opts.plan.policy)
 	addNowFlag(flags, &opts.plan.now)
 	addFormatFlag(flags, &opts.format)
+	addFleetFlags(flags, &opts.fleet)
 	return cmd
 }
 
@@ -52,9 +56,37 @@ func newStatusCommand(d deps) *cobra.Command {
 // Both make their plans as check does (buildPlan), and the live view runs
 // the plan as prune does (enforce).
 func runStatus(ctx context.Context, d deps, opts statusOptions) error {
-	var host *store.Host // the daemon, once resolved: every snapshot must be of it
+	if opts.fleet.enabled() {
+		return runStatusFleet(ctx, d, opts)
+	}
+	sopts := d.statusOptions(opts, nil)
+	live := !opts.formatSet && d.cli.Out().IsTerminal() && d.cli.In().IsTerminal()
+	if live {
+		// The terminal itself: the program puts it in raw mode.
+		return status.Run(ctx, sopts, status.Terminal{In: os.Stdin, Out: os.Stdout, Err: d.cli.Err()})
+	}
+	doc, err := status.Snapshot(ctx, sopts, d.cli.Err())
+	if err != nil {
+		return err
+	}
+	if opts.format == render.FormatJSON {
+		return render.JSON(d.cli.Out(), doc)
+	}
+	render.PlanHeader(d.cli.Err(), doc.Plan)
+	return status.WriteTable(d.cli.Out(), doc, d.clock().Truncate(time.Second))
+}
+
+// statusOptions wires status to the commands' ways of loading the policy,
+// planning (as check does) and running the plan (as prune does). host is
+// the daemon when the caller resolved it; every snapshot must be of it.
+func (d deps) statusOptions(opts statusOptions, host *store.Host) status.Options {
 	sopts := status.Options{
-		Policy: func(diags io.Writer) (*policyfile.Loaded, error) { return d.loadPolicy(diags, opts.plan.policy) },
+		Policy: func(diags io.Writer) (*policyfile.Loaded, error) {
+			if opts.plan.loaded != nil {
+				return opts.plan.loaded, nil
+			}
+			return d.loadPolicy(diags, opts.plan.policy)
+		},
 		Snapshot: func(ctx context.Context, lp *policyfile.Loaded) (policy.Snapshot, *store.Host, error) {
 			po := opts.plan
 			po.loaded = lp
@@ -84,18 +116,73 @@ func runStatus(ctx context.Context, d deps, opts statusOptions) error {
 		}
 	}
 
-	live := !opts.formatSet && d.cli.Out().IsTerminal() && d.cli.In().IsTerminal()
-	if live {
-		// The terminal itself: the program puts it in raw mode.
-		return status.Run(ctx, sopts, status.Terminal{In: os.Stdin, Out: os.Stdout, Err: d.cli.Err()})
-	}
-	doc, err := status.Snapshot(ctx, sopts, d.cli.Err())
+	return sopts
+}
+
+// runStatusFleet prints one snapshot of each host of a fleet, planned in
+// parallel with the one policy loaded for the run: the live view follows
+// one daemon.
+func runStatusFleet(ctx context.Context, d deps, opts statusOptions) error {
+	jsonOut := opts.format == render.FormatJSON
+	lp, err := d.loadPolicy(d.cli.Err(), opts.plan.policy)
 	if err != nil {
 		return err
 	}
-	if opts.format == render.FormatJSON {
-		return render.JSON(d.cli.Out(), doc)
+	if !jsonOut {
+		fmt.Fprintf(d.cli.Err(), "Policy: %s\n", lp.Name())
 	}
-	render.PlanHeader(d.cli.Err(), doc.Plan)
-	return status.WriteTable(d.cli.Out(), doc, d.clock().Truncate(time.Second))
+	hosts, err := d.openFleet(ctx, opts.fleet)
+	if err != nil {
+		return err
+	}
+	defer hosts.close()
+	opts.plan.loaded = lp
+	docs := make(map[*fleetHost]*status.Document)
+	var mu sync.Mutex
+	d.eachHost(hosts, func(h *fleetHost) error {
+		doc, err := status.Snapshot(ctx, h.d.statusOptions(opts, h.host), h.d.cli.Err())
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		docs[h] = doc
+		mu.Unlock()
+		return nil
+	})
+	views := hosts.views()
+	for i, h := range hosts {
+		if doc := docs[h]; doc != nil {
+			views[i].Plan, views[i].Status = &doc.Plan, doc
+		}
+	}
+	if jsonOut {
+		err = render.FleetPlanJSON(d.cli.Out(), lp.Name(), views)
+	} else {
+		err = writeStatusFleetTable(d.cli.Out(), views, d.clock().Truncate(time.Second))
+	}
+	if err != nil {
+		return err
+	}
+	return fleetError("looked at", hosts)
+}
+
+// writeStatusFleetTable writes each host's status tables under its
+// header, then the fleet's totals.
+func writeStatusFleetTable(w io.Writer, views []render.FleetHost, now time.Time) error {
+	for _, v := range views {
+		doc, _ := v.Status.(*status.Document)
+		if doc == nil {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%s\n\n", render.FleetHostHeader(v)); err != nil {
+			return err
+		}
+		if err := status.WriteTable(w, doc, now); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+	}
+	return render.FleetTotals(w, views)
 }

@@ -29,6 +29,10 @@ type privateDaemon struct {
 	dir string
 	cmd *exec.Cmd
 	api *client.Client
+	// bridges are the network interfaces of the networks the daemon had
+	// when it was stopped: dockerd leaves them on the host, where they
+	// would hold address pools every later daemon on the machine needs.
+	bridges []string
 }
 
 // startPrivateDaemon starts a dockerd in a fresh directory, or skips the
@@ -63,7 +67,7 @@ func startPrivateDaemon(t testing.TB) *privateDaemon {
 	}
 	d := &privateDaemon{t: t, dir: dir}
 	t.Cleanup(d.remove)
-	api, err := client.New(client.WithHost("unix://" + filepath.Join(dir, "d.sock")))
+	api, err := client.New(client.WithHost("unix://" + d.socket()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +75,9 @@ func startPrivateDaemon(t testing.TB) *privateDaemon {
 	d.start(bin)
 	return d
 }
+
+// socket is the daemon's unix socket.
+func (d *privateDaemon) socket() string { return filepath.Join(d.dir, "d.sock") }
 
 func (d *privateDaemon) start(bin string) {
 	d.t.Helper()
@@ -106,6 +113,15 @@ func (d *privateDaemon) stop() {
 	if d.cmd == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if list, err := d.api.NetworkList(ctx, client.NetworkListOptions{}); err == nil {
+		for _, n := range list.Items {
+			if n.Driver == "bridge" && len(n.ID) >= 12 {
+				d.bridges = append(d.bridges, "br-"+n.ID[:12])
+			}
+		}
+	}
+	cancel()
 	done := make(chan struct{})
 	go func() { d.cmd.Wait(); close(done) }()
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
@@ -145,6 +161,14 @@ func (d *privateDaemon) remove() {
 				_ = syscall.Unmount(m, syscall.MNT_DETACH)
 			}
 		}
+	}
+	ip, err := exec.LookPath("ip")
+	if err != nil {
+		ip = "/usr/sbin/ip"
+	}
+	for _, br := range d.bridges {
+		// Gone already when the test removed the network.
+		_ = exec.Command(ip, "link", "delete", br).Run()
 	}
 	if d.t.Failed() {
 		if data, err := os.ReadFile(filepath.Join(d.dir, "dockerd.log")); err == nil {

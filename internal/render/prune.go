@@ -43,21 +43,29 @@ func PruneJSON(w io.Writer, plan policy.Plan, report *apply.Report) error {
 	if err := PlanJSON(&planBuf, plan); err != nil {
 		return err
 	}
-	doc := PruneDocument{Plan: json.RawMessage(planBuf.String()), Results: []PruneResult{}}
-	if report != nil {
-		doc.Run = report.Run
-		doc.Summary = report.Summary
-		for _, r := range report.Results {
-			a := r.Action
-			doc.Results = append(doc.Results, PruneResult{
-				Kind: a.Kind, Action: a.Action, Ref: a.Ref, Name: a.Name, ID: a.ID, Rule: a.Rule, Reason: a.Reason,
-				Outcome: r.Outcome, Detail: r.Detail, Bytes: r.Bytes,
-			})
-		}
-	} else {
-		doc.Summary = apply.Summarize(nil, nil, nil, nil)
-	}
+	doc := pruneDocument(report)
+	doc.Plan = json.RawMessage(planBuf.String())
 	return JSON(w, doc)
+}
+
+// pruneDocument is prune's document but for its plan: one result per
+// action in plan order, then the summary.
+func pruneDocument(report *apply.Report) PruneDocument {
+	doc := PruneDocument{Results: []PruneResult{}}
+	if report == nil {
+		doc.Summary = apply.Summarize(nil, nil, nil, nil)
+		return doc
+	}
+	doc.Run = report.Run
+	doc.Summary = report.Summary
+	for _, r := range report.Results {
+		a := r.Action
+		doc.Results = append(doc.Results, PruneResult{
+			Kind: a.Kind, Action: a.Action, Ref: a.Ref, Name: a.Name, ID: a.ID, Rule: a.Rule, Reason: a.Reason,
+			Outcome: r.Outcome, Detail: r.Detail, Bytes: r.Bytes,
+		})
+	}
+	return doc
 }
 
 // kindTitles name kinds in the summary table.
