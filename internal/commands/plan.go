@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/docker"
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
 	"github.com/docker-shaper/docker-shaper/internal/render"
@@ -42,6 +43,8 @@ type planResult struct {
 	Policy   *policyfile.Loaded
 	Snapshot policy.Snapshot
 	Host     *store.Host
+	// Usage is the disk usage the snapshot read, per kind.
+	Usage apply.DiskTotals
 }
 
 // loadPolicy finds and loads the policy. A policy with errors is never
@@ -87,13 +90,14 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	listedFrom := d.clock()
 	var (
 		snap     policy.Snapshot
+		usage    apply.DiskTotals
 		resolved *store.Host
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		// Plans are made for a whole second, so they print the way they
 		// are stored.
-		snap, err = docker.TakeSnapshot(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock)
+		snap, usage, err = docker.TakeSnapshotUsage(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -115,7 +119,7 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	plan.Policy = lp.Name()
 	daemon := h.Daemon
 	plan.Daemon = &daemon
-	res := &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h}
+	res := &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h, Usage: usage}
 	filterPlan(d.cli.Err(), res, opts.planFilter())
 	return res, nil
 }
