@@ -92,11 +92,11 @@ build_cache {
 `
 
 // benchSnapshot is a host with tags tags on tags/4 images (a few tags per
-// image, as CI hosts have), spread over 40 repositories of four kinds, one
-// container per 10 images in every state, an anonymous volume per
-// container, 50 networks and 100 build cache records. It is the same for
-// the same arguments.
-func benchSnapshot(tags int) policy.Snapshot {
+// image, as CI hosts have), spread over 40 repositories of four kinds,
+// containers containers in every state (spread over the images, one per
+// 10 images by default), an anonymous volume per container, 50 networks
+// and 100 build cache records. It is the same for the same arguments.
+func benchSnapshot(tags, containers int) policy.Snapshot {
 	const repos = 40
 	nImages := max(tags/4, 1)
 	s := policy.Snapshot{Now: benchNow}
@@ -154,8 +154,12 @@ func benchSnapshot(tags int) policy.Snapshot {
 		s.Images[i].Tags = append(s.Images[i].Tags, repoName(r)+":"+tag)
 	}
 	states := []string{policy.StateExited, policy.StateCreated, policy.StateRunning, policy.StateExited, policy.StateDead, policy.StatePaused}
-	for c := 0; c < nImages/10; c++ {
-		img := &s.Images[(c*10)%nImages]
+	if containers < 0 {
+		containers = nImages / 10
+	}
+	spread := max(nImages/max(containers, 1), 1)
+	for c := 0; c < containers; c++ {
+		img := &s.Images[(c*spread)%nImages]
 		created := benchNow.Add(-time.Duration(c) * 2 * hour)
 		ctr := policy.Container{
 			ID:      fmt.Sprintf("%064x", 1<<40+c),
@@ -221,8 +225,11 @@ func loadBench(b *testing.B, src string) *policy.Policy {
 
 func BenchmarkEvaluate(b *testing.B) {
 	p := loadBench(b, benchPolicy)
-	for _, tags := range []int{1000, 10000} {
-		s := benchSnapshot(tags)
+	// The largest is the host issue 11 sets the target on: 100,000 tags on
+	// 25,000 images with 10,000 containers (under 150 ms, under 50 MB).
+	for _, host := range []struct{ tags, containers int }{{1000, -1}, {10000, -1}, {100000, 10000}} {
+		tags := host.tags
+		s := benchSnapshot(tags, host.containers)
 		b.Run(fmt.Sprintf("tags=%d", tags), func(b *testing.B) {
 			// A plan that does nothing would make a meaningless benchmark.
 			plan := policy.Evaluate(p, s)

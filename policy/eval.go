@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,12 +74,23 @@ type evaluator struct {
 
 	imagesByID        map[string]*Image
 	containersByImage map[string][]*Container
+	// volumesByName, containersByVolume and containersByNetwork (by the
+	// network's ID or name, as containers name it either way) answer
+	// "which volume", "who mounts it" and "who is attached" without a
+	// scan of every container per object: on a host of thousands of
+	// containers the scans made evaluation quadratic.
+	volumesByName       map[string]*Volume
+	containersByVolume  map[string][]*Container
+	containersByNetwork map[string][]*Container
 	// removedContainers are the containers this plan removes; their images,
 	// volumes and networks count as free.
 	removedContainers map[string]bool
 	// volumesWithContainer are anonymous volumes removed together with a
 	// container (remove_volumes), so no volume rule plans them again.
 	volumesWithContainer map[string]withContainer
+
+	// names are the rules' names, index for index with the policy's lists.
+	names struct{ images, containers, volumes, networks []string }
 
 	// usage counts, per rule name, objects its selectors matched and objects
 	// it claimed; shadowedBy names the earlier rule that took its matches.
@@ -92,6 +104,9 @@ type evaluator struct {
 	actions  []Action
 	kept     []Kept
 	warnings []Warning
+
+	// agoTexts are the texts agoText made, by what they depend on.
+	agoTexts map[agoKey]string
 }
 
 func newEvaluator(p *Policy, s Snapshot) *evaluator {
@@ -110,12 +125,37 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 	for i := range s.Images {
 		e.imagesByID[s.Images[i].ID] = &s.Images[i]
 	}
+	e.names.images = ruleNames(p.Images)
+	e.names.containers = ruleNames(p.Containers)
+	e.names.volumes = ruleNames(p.Volumes)
+	e.names.networks = ruleNames(p.Networks)
+	e.volumesByName = make(map[string]*Volume, len(s.Volumes))
+	for i := range s.Volumes {
+		if _, dup := e.volumesByName[s.Volumes[i].Name]; !dup {
+			e.volumesByName[s.Volumes[i].Name] = &s.Volumes[i]
+		}
+	}
+	e.containersByVolume = make(map[string][]*Container)
+	e.containersByNetwork = make(map[string][]*Container)
 	for i := range s.Containers {
 		c := &s.Containers[i]
 		e.containersByImage[c.ImageID] = append(e.containersByImage[c.ImageID], c)
+		indexOnce(e.containersByVolume, c.Volumes, c)
+		indexOnce(e.containersByNetwork, c.Networks, c)
 	}
 	e.warnings = append(e.warnings, p.Warnings...)
 	return e
+}
+
+// indexOnce adds c under each of keys, once per key even when c lists a
+// key twice.
+func indexOnce(index map[string][]*Container, keys []string, c *Container) {
+	for i, k := range keys {
+		if slices.Contains(keys[:i], k) {
+			continue
+		}
+		index[k] = append(index[k], c)
+	}
 }
 
 // noteMatch records that rule's selectors matched an object (named what)
@@ -259,6 +299,11 @@ func anyMatch(ms []Matcher, s string) bool {
 // ago formats the age of t for reasons, as coarsely as a person reads it:
 // "40s ago", "25m ago", "36h ago", "9d ago". explain shows exact times.
 func (e *evaluator) ago(t time.Time) string {
+	return FormatDuration(e.agoDuration(t)) + " ago"
+}
+
+// agoDuration is how long ago t was, as coarsely as ago shows it.
+func (e *evaluator) agoDuration(t time.Time) time.Duration {
 	d := e.now.Sub(t)
 	switch {
 	case d < time.Minute:
@@ -270,7 +315,7 @@ func (e *evaluator) ago(t time.Time) string {
 	default:
 		d = d.Truncate(24 * time.Hour)
 	}
-	return FormatDuration(d) + " ago"
+	return d
 }
 
 // olderThan reports whether t is at least d before now; the second result

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,49 +53,56 @@ func (r *ImageRule) expiresByConditions() bool {
 }
 
 // claim is one tag (or one untagged image, with ref "") claimed by a rule.
+//
+// A host has one per tag, so the fields are few and packed (the repository
+// is split off ref when ranking, the basis is the rule's): 100,000 tags
+// make 100,000 claims.
 type claim struct {
 	img  *Image
 	ref  string
-	repo string
 	rule *ImageRule
+	// ruleName is rule.Name(), computed once per evaluation.
+	ruleName string
 
 	prot      *Protection
 	rank      int
 	expired   bool
-	reason    string
-	basis     Basis
-	ts        time.Time
 	tsLower   bool // ts is a lower bound on the age (see stamp)
+	reason    string
+	ts        time.Time
 	expiresAt time.Time
 }
 
 func (e *evaluator) planImages() {
-	images := make([]*Image, len(e.s.Images))
-	for i := range e.s.Images {
-		images[i] = &e.s.Images[i]
-	}
-	keys := make(map[*Image]string, len(images))
-	for _, img := range images {
-		keys[img] = imageSortKey(img)
-	}
-	sort.Slice(images, func(i, j int) bool { return keys[images[i]] < keys[images[j]] })
+	images, sortedTags := e.sortedImages()
 
+	// Every claim lives in one block, sized up front: one allocation
+	// instead of one per tag, and pointers into it stay valid.
+	n := 0
+	for _, tags := range sortedTags {
+		n += max(len(tags), 1)
+	}
+	block := make([]claim, 0, n)
+	keep := func(c claim) *claim {
+		block = append(block, c)
+		return &block[len(block)-1]
+	}
 	claimsByRule := make(map[*ImageRule][]*claim)
 	var unmatched []string
-	for _, img := range images {
+	for i, img := range images {
 		if len(img.Tags) == 0 {
-			if c := e.claimUntagged(img); c != nil {
-				claimsByRule[c.rule] = append(claimsByRule[c.rule], c)
+			if r, name := e.claimUntagged(img); r != nil {
+				claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, rule: r, ruleName: name}))
 			}
 			continue
 		}
-		for _, ref := range slices.Sorted(slices.Values(img.Tags)) {
-			c := e.claimTag(img, ref)
-			if c == nil {
+		for _, ref := range sortedTags[i] {
+			r, name := e.claimTag(img, ref)
+			if r == nil {
 				unmatched = append(unmatched, ref)
 				continue
 			}
-			claimsByRule[c.rule] = append(claimsByRule[c.rule], c)
+			claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, ref: ref, rule: r, ruleName: name}))
 		}
 	}
 
@@ -109,11 +117,42 @@ func (e *evaluator) planImages() {
 	}
 }
 
-func imageSortKey(img *Image) string {
-	if len(img.Tags) == 0 {
-		return "\xff" + img.ID // untagged images after tagged ones
+// sortedImages returns the snapshot's images in plan order (by their first
+// tag in sorted order, then ID; untagged images last, by ID) and each
+// one's tags sorted, index for index. The tags are sorted once per image:
+// sorting them inside the comparison made the sort allocate per compare.
+func (e *evaluator) sortedImages() ([]*Image, [][]string) {
+	type entry struct {
+		img  *Image
+		tags []string
 	}
-	return slices.Sorted(slices.Values(img.Tags))[0] + "\x00" + img.ID
+	entries := make([]entry, len(e.s.Images))
+	for i := range e.s.Images {
+		img := &e.s.Images[i]
+		tags := img.Tags
+		if !slices.IsSorted(tags) {
+			tags = slices.Sorted(slices.Values(tags))
+		}
+		entries[i] = entry{img, tags}
+	}
+	// The order of the key first tag + "\x00" + ID, untagged ones keyed
+	// "\xff" + ID: no reference holds a NUL or a 0xff byte.
+	sort.Slice(entries, func(i, j int) bool {
+		a, b := entries[i], entries[j]
+		if (len(a.tags) == 0) != (len(b.tags) == 0) {
+			return len(b.tags) == 0
+		}
+		if len(a.tags) > 0 && a.tags[0] != b.tags[0] {
+			return a.tags[0] < b.tags[0]
+		}
+		return a.img.ID < b.img.ID
+	})
+	images := make([]*Image, len(entries))
+	tags := make([][]string, len(entries))
+	for i, en := range entries {
+		images[i], tags[i] = en.img, en.tags
+	}
+	return images, tags
 }
 
 func (e *evaluator) hasTagRules() bool {
@@ -125,20 +164,12 @@ func (e *evaluator) hasTagRules() bool {
 	return false
 }
 
-func (e *evaluator) claimTag(img *Image, ref string) *claim {
-	r := claimFirst(e, ref, e.p.Images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
-	if r == nil {
-		return nil
-	}
-	return &claim{img: img, ref: ref, repo: splitTag(ref).repo, rule: r}
+func (e *evaluator) claimTag(img *Image, ref string) (*ImageRule, string) {
+	return claimFirst(e, ref, e.p.Images, e.names.images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
 }
 
-func (e *evaluator) claimUntagged(img *Image) *claim {
-	r := claimFirst(e, ShortID(img.ID), e.p.Images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
-	if r == nil {
-		return nil
-	}
-	return &claim{img: img, rule: r}
+func (e *evaluator) claimUntagged(img *Image) (*ImageRule, string) {
+	return claimFirst(e, ShortID(img.ID), e.p.Images, e.names.images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
 }
 
 // stamp is an image's timestamp on some basis, and whether it is only a
@@ -204,11 +235,30 @@ func (e *evaluator) imageTime(img *Image, b Basis) stamp {
 
 // agoText is how a reason gives an age: "seen 9d ago", or "seen ≥ 9d ago
 // (since docker-shaper first looked)" when the age is a lower bound.
+//
+// Hosts have many images of few distinct ages as reasons show them (whole
+// days, past two days), so the texts are made once per evaluation.
 func (e *evaluator) agoText(word string, s stamp) string {
-	if s.lowerBound {
-		return word + " ≥ " + e.ago(s.t) + " (since docker-shaper first looked)"
+	key := agoKey{word, s.lowerBound, e.agoDuration(s.t)}
+	if text, ok := e.agoTexts[key]; ok {
+		return text
 	}
-	return word + " " + e.ago(s.t)
+	text := word + " " + FormatDuration(key.d) + " ago"
+	if s.lowerBound {
+		text = word + " ≥ " + FormatDuration(key.d) + " ago (since docker-shaper first looked)"
+	}
+	if e.agoTexts == nil {
+		e.agoTexts = make(map[agoKey]string)
+	}
+	e.agoTexts[key] = text
+	return text
+}
+
+// agoKey is what an agoText depends on.
+type agoKey struct {
+	word       string
+	lowerBound bool
+	d          time.Duration
 }
 
 func basisWord(b Basis) string {
@@ -224,10 +274,9 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 		return
 	}
 	for _, c := range claims {
-		c.basis = r.AgeBasis
 		st := e.imageTime(c.img, r.AgeBasis)
 		c.ts, c.tsLower = st.t, st.lowerBound
-		c.prot = first(e.imageProtections(c.img, c.ref))
+		c.prot = e.firstImageProtection(c.img, c.ref)
 	}
 	e.rank(r, claims)
 	for _, c := range claims {
@@ -266,69 +315,99 @@ func displayRef(c *claim) string {
 func (e *evaluator) rank(r *ImageRule, claims []*claim) {
 	byRepo := make(map[string][]*claim)
 	for _, c := range claims {
-		byRepo[c.repo] = append(byRepo[c.repo], c)
+		repo := splitTag(c.ref).repo
+		byRepo[repo] = append(byRepo[repo], c)
 	}
 	for _, group := range byRepo {
-		type entry struct {
-			img     *Image
-			ts      time.Time
-			version *versionKey
-		}
-		var entries []*entry
-		index := make(map[string]*entry)
-		for _, c := range group {
-			en := index[c.img.ID]
-			if en == nil {
-				en = &entry{img: c.img, ts: c.ts}
-				index[c.img.ID] = en
-				entries = append(entries, en)
-			}
-			if r.OrderBy == OrderVersion {
-				if v := parseVersion(splitTag(c.ref).tag); v != nil && (en.version == nil || v.greater(en.version)) {
-					en.version = v
-				}
-			}
-		}
-		sort.SliceStable(entries, func(i, j int) bool {
-			a, b := entries[i], entries[j]
-			if r.OrderBy == OrderVersion {
-				switch {
-				case a.version != nil && b.version == nil:
-					return true
-				case a.version == nil && b.version != nil:
-					return false
-				case a.version != nil && b.version != nil && !a.version.equal(b.version):
-					return a.version.greater(b.version)
-				}
-			}
-			if !a.ts.Equal(b.ts) {
-				return a.ts.After(b.ts)
-			}
-			if !a.img.Created.Equal(b.img.Created) {
-				return a.img.Created.After(b.img.Created)
-			}
-			return a.img.ID < b.img.ID
-		})
+		entries := rankEntries(r, group)
+		sort.SliceStable(entries, func(i, j int) bool { return entries[i].before(&entries[j], r.OrderBy) })
+		rankOf := make(map[*Image]int, len(entries))
 		for i, en := range entries {
-			for _, c := range group {
-				if c.img == en.img {
-					c.rank = i + 1
-				}
+			rankOf[en.img] = i + 1
+		}
+		for _, c := range group {
+			if n, ok := rankOf[c.img]; ok {
+				c.rank = n
 			}
 		}
 	}
 }
 
+// rankEntry is one image of a repository's group, with what ranking
+// compares: its time on the rule's basis and, for order_by = "version",
+// the highest version among its tags in the group.
+type rankEntry struct {
+	img     *Image
+	ts      time.Time
+	version *versionKey
+}
+
+// rankEntries lists the distinct images (by ID, the first claim's image
+// standing for them) of one repository's claims, in claim order.
+func rankEntries(r *ImageRule, group []*claim) []rankEntry {
+	var entries []rankEntry
+	index := make(map[string]int, len(group))
+	for _, c := range group {
+		i, ok := index[c.img.ID]
+		if !ok {
+			i = len(entries)
+			index[c.img.ID] = i
+			entries = append(entries, rankEntry{img: c.img, ts: c.ts})
+		}
+		en := &entries[i]
+		if r.OrderBy == OrderVersion {
+			if v := parseVersion(splitTag(c.ref).tag); v != nil && (en.version == nil || v.greater(en.version)) {
+				en.version = v
+			}
+		}
+	}
+	return entries
+}
+
+// before is the ranking's order: by version first when the rule orders by
+// version (versions before non-versions), then newest first, then the
+// newest build, then by ID.
+func (a *rankEntry) before(b *rankEntry, order Order) bool {
+	if order == OrderVersion {
+		switch {
+		case a.version != nil && b.version == nil:
+			return true
+		case a.version == nil && b.version != nil:
+			return false
+		case a.version != nil && b.version != nil && !a.version.equal(b.version):
+			return a.version.greater(b.version)
+		}
+	}
+	if !a.ts.Equal(b.ts) {
+		return a.ts.After(b.ts)
+	}
+	if !a.img.Created.Equal(b.img.Created) {
+		return a.img.Created.After(b.img.Created)
+	}
+	return a.img.ID < b.img.ID
+}
+
 // applyConditions expires a claim that is beyond keep and meets every age
 // condition the rule sets; otherwise it records why it stays and until when.
 func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
-	var parts []string
-	if r.HasKeep {
-		if c.rank <= r.Keep {
-			c.reason = fmt.Sprintf("rank %d of keep %d", c.rank, r.Keep)
-			return
+	if r.HasKeep && c.rank <= r.Keep {
+		c.reason = "rank " + strconv.Itoa(c.rank) + " of keep " + strconv.Itoa(r.Keep)
+		return
+	}
+	// One builder for the reason: there is one per claim, 100,000 on a
+	// large host.
+	var b strings.Builder
+	b.Grow(128)
+	next := func() {
+		if b.Len() > 0 {
+			b.WriteString(", ")
 		}
-		parts = append(parts, fmt.Sprintf("rank %d beyond keep %d", c.rank, r.Keep))
+	}
+	if r.HasKeep {
+		b.WriteString("rank ")
+		b.WriteString(strconv.Itoa(c.rank))
+		b.WriteString(" beyond keep ")
+		b.WriteString(strconv.Itoa(r.Keep))
 	}
 	met := true
 	var expiresAt time.Time
@@ -339,7 +418,10 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 		if !old {
 			met, word = false, ", younger than "
 		}
-		parts = append(parts, e.agoText(basisWord(c.basis), stamp{c.ts, c.tsLower})+word+FormatDuration(r.OlderThan))
+		next()
+		b.WriteString(e.agoText(basisWord(c.rule.AgeBasis), stamp{c.ts, c.tsLower}))
+		b.WriteString(word)
+		b.WriteString(FormatDuration(r.OlderThan))
 	}
 	if r.UnusedFor > 0 {
 		last := e.lastUsed(c.img)
@@ -349,12 +431,16 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 		if !old {
 			met, word = false, ", used within "
 		}
-		parts = append(parts, e.agoText("last used", last)+word+FormatDuration(r.UnusedFor))
+		next()
+		b.WriteString(e.agoText("last used", last))
+		b.WriteString(word)
+		b.WriteString(FormatDuration(r.UnusedFor))
 	}
 	if r.OlderThan == 0 && r.UnusedFor == 0 {
-		parts = append(parts, e.agoText(basisWord(c.basis), stamp{c.ts, c.tsLower}))
+		next()
+		b.WriteString(e.agoText(basisWord(c.rule.AgeBasis), stamp{c.ts, c.tsLower}))
 	}
-	c.reason = strings.Join(parts, ", ")
+	c.reason = b.String()
 	if met {
 		c.expired = true
 	} else {
@@ -365,19 +451,65 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 // applyBudget evicts the rule's least recently used images that are neither
 // kept by rank nor protected until the rule's total size fits max_size.
 func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
-	byImage := make(map[string][]*claim)
+	b := e.budgetCandidates(r, claims)
+	total := b.total
+	limit := HumanSize(r.MaxSize)
+	startTotal := HumanSize(total)
+	for _, cand := range b.candidates {
+		if total <= r.MaxSize {
+			break
+		}
+		img := cand.img
+		total -= img.Size
+		for _, c := range b.byImage[img.ID] {
+			if c.expired {
+				continue
+			}
+			c.expired = true
+			c.expiresAt = time.Time{}
+			c.reason = joinReason(rankPart(r, c), fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s",
+				limit, startTotal, e.agoText("last used", cand.lastUsed)))
+		}
+	}
+	if !r.expiresByConditions() {
+		for _, c := range claims {
+			if !c.expired && c.prot == nil {
+				c.reason = joinReason(rankPart(r, c), fmt.Sprintf("within max_size %s (rule total %s)", limit, HumanSize(total)))
+			}
+		}
+	}
+}
+
+// budget is what a rule's max_size weighs: the claims per image, the total
+// size of the images that keep a claim after keep and ages, and the images
+// the budget may evict, least recently used first.
+type budget struct {
+	byImage    map[string][]*claim
+	total      int64
+	candidates []budgetCandidate
+}
+
+type budgetCandidate struct {
+	img      *Image
+	lastUsed stamp
+}
+
+// budgetCandidates weighs a rule's claims for its max_size: an image counts
+// when one of its claims has not expired, and may be evicted unless one of
+// its claims is protected or kept by rank. Each candidate's last use is
+// computed once, not on every comparison of the sort.
+func (e *evaluator) budgetCandidates(r *ImageRule, claims []*claim) budget {
+	b := budget{byImage: make(map[string][]*claim)}
 	var order []*Image
 	for _, c := range claims {
-		if _, ok := byImage[c.img.ID]; !ok {
+		if _, ok := b.byImage[c.img.ID]; !ok {
 			order = append(order, c.img)
 		}
-		byImage[c.img.ID] = append(byImage[c.img.ID], c)
+		b.byImage[c.img.ID] = append(b.byImage[c.img.ID], c)
 	}
-	var total int64
-	var candidates []*Image
 	for _, img := range order {
 		remaining, evictable := false, true
-		for _, c := range byImage[img.ID] {
+		for _, c := range b.byImage[img.ID] {
 			if !c.expired {
 				remaining = true
 			}
@@ -388,45 +520,23 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 		if !remaining {
 			continue
 		}
-		total += img.Size
+		b.total += img.Size
 		if evictable {
-			candidates = append(candidates, img)
+			b.candidates = append(b.candidates, budgetCandidate{img, e.lastUsed(img)})
 		}
 	}
-	limit := HumanSize(r.MaxSize)
-	startTotal := HumanSize(total)
-	sort.SliceStable(candidates, func(i, j int) bool {
-		a, b := e.lastUsed(candidates[i]).t, e.lastUsed(candidates[j]).t
-		if !a.Equal(b) {
-			return a.Before(b)
+	cs := b.candidates
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if !a.lastUsed.t.Equal(b.lastUsed.t) {
+			return a.lastUsed.t.Before(b.lastUsed.t)
 		}
-		if !candidates[i].Created.Equal(candidates[j].Created) {
-			return candidates[i].Created.Before(candidates[j].Created)
+		if !a.img.Created.Equal(b.img.Created) {
+			return a.img.Created.Before(b.img.Created)
 		}
-		return candidates[i].ID < candidates[j].ID
+		return a.img.ID < b.img.ID
 	})
-	for _, img := range candidates {
-		if total <= r.MaxSize {
-			break
-		}
-		total -= img.Size
-		for _, c := range byImage[img.ID] {
-			if c.expired {
-				continue
-			}
-			c.expired = true
-			c.expiresAt = time.Time{}
-			c.reason = joinReason(rankPart(r, c), fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s",
-				limit, startTotal, e.agoText("last used", e.lastUsed(img))))
-		}
-	}
-	if !r.expiresByConditions() {
-		for _, c := range claims {
-			if !c.expired && c.prot == nil {
-				c.reason = joinReason(rankPart(r, c), fmt.Sprintf("within max_size %s (rule total %s)", limit, HumanSize(total)))
-			}
-		}
-	}
+	return b
 }
 
 func rankPart(r *ImageRule, c *claim) string {
@@ -440,36 +550,48 @@ func rankPart(r *ImageRule, c *claim) string {
 // expired tags are untagged, and the last tag of an image that loses every
 // tag (and is neither used nor a parent) is a removal that frees its bytes.
 func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*claim) {
-	byImage := make(map[string][]*claim)
+	byImage := make(map[string][]*claim, len(images))
+	nExpired, nKept := 0, 0
 	for _, r := range e.p.Images {
 		for _, c := range claimsByRule[r] {
 			byImage[c.img.ID] = append(byImage[c.img.ID], c)
+			if c.expired {
+				nExpired++
+			} else {
+				nKept++
+			}
 		}
 	}
 	for _, cl := range byImage {
 		sort.SliceStable(cl, func(i, j int) bool { return cl[i].ref < cl[j].ref })
 	}
+	// Every claim becomes one action or one kept entry: size both once,
+	// with room for the volumes, networks and build cache planned next,
+	// rather than growing 400-byte actions one at a time.
+	e.actions = slices.Grow(e.actions, nExpired+len(e.s.Volumes)+len(e.s.Networks)+1)
+	e.kept = slices.Grow(e.kept, nKept+len(e.s.Volumes)+len(e.s.Networks))
 	removed := e.removedImages(images, byImage)
+	var expired []*claim
 	for _, img := range images {
 		claims := byImage[img.ID]
-		var expired []*claim
+		expired = expired[:0]
 		for _, c := range claims {
 			if c.expired {
 				expired = append(expired, c)
 				continue
 			}
-			k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: c.rule.Name(), Reason: c.reason,
-				Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
+			k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: c.ruleName, Reason: c.reason,
+				Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
 			if c.prot != nil {
 				k.Rule, k.Protected = c.prot.Rule, true
-				k.Reason = c.prot.Reason + " (claimed by " + c.rule.Name() + ")"
+				k.Reason = c.prot.Reason + " (claimed by " + c.ruleName + ")"
 				k.ExpiresAt = time.Time{}
 			}
 			e.kept = append(e.kept, k)
 		}
 		for i, c := range expired {
-			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.rule.Name(),
-				Reason: c.reason, Basis: string(c.basis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
+			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.ruleName,
+				Reason: c.reason, Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
 				Range: c.rule.DeclRange, Parent: e.parentOf(img), UntaggedParents: img.UntaggedParents}
 			if i == len(expired)-1 {
 				switch {

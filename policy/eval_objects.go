@@ -86,17 +86,22 @@ func (e *evaluator) planContainers() {
 		cs[i] = &e.s.Containers[i]
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name || cs[i].Name == cs[j].Name && cs[i].ID < cs[j].ID })
+	// At most one action or kept entry per container: room for them at
+	// once, as appending 400-byte actions one by one copies them over and
+	// over.
+	e.actions = slices.Grow(e.actions, len(cs))
+	e.kept = slices.Grow(e.kept, len(cs))
 
 	for _, c := range cs {
 		refs := e.containerImageRefs(c)
-		rule := claimFirst(e, c.Name, e.p.Containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
+		rule, ruleName := claimFirst(e, c.Name, e.p.Containers, e.names.containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
 		if rule == nil {
 			continue
 		}
 		ts, verb := containerTime(c)
-		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: rule.Name(), Basis: verb, Timestamp: ts}
+		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: ruleName, Basis: verb, Timestamp: ts}
 		if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels)); pr != nil {
-			e.keepProtected(kept, pr, rule.Name())
+			e.keepProtected(kept, pr, ruleName)
 			continue
 		}
 		age := verb + " " + e.ago(ts)
@@ -112,7 +117,7 @@ func (e *evaluator) planContainers() {
 		e.removedContainers[c.ID] = true
 		a := Action{
 			Kind: KindContainer, Action: ActionRemove, ID: c.ID, Name: c.Name,
-			Rule: rule.Name(), Reason: age, Bytes: c.SizeRw,
+			Rule: ruleName, Reason: age, Bytes: c.SizeRw,
 			Basis: verb, Timestamp: ts, Force: runningStates[c.State],
 			RemoveVolumes: rule.RemoveVolumes, Range: rule.DeclRange,
 			Expect: Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt},
@@ -149,14 +154,7 @@ func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
 		if v == nil || !v.Anonymous {
 			continue
 		}
-		shared := false
-		for i := range e.s.Containers {
-			o := &e.s.Containers[i]
-			if o.ID != c.ID && slices.Contains(o.Volumes, name) {
-				shared = true
-				break
-			}
-		}
+		shared := slices.ContainsFunc(e.containersByVolume[name], func(o *Container) bool { return o.ID != c.ID })
 		if !shared {
 			out = append(out, name)
 		}
@@ -164,22 +162,18 @@ func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
 	return out
 }
 
+// volume is the snapshot's volume of that name (the first, should the
+// snapshot list one twice), or nil.
 func (e *evaluator) volume(name string) *Volume {
-	for i := range e.s.Volumes {
-		if e.s.Volumes[i].Name == name {
-			return &e.s.Volumes[i]
-		}
-	}
-	return nil
+	return e.volumesByName[name]
 }
 
-// usersOf returns the names of containers that remain after this plan and
-// use the object, as chosen by uses.
-func (e *evaluator) usersOf(uses func(*Container) bool) []string {
+// usersOf returns the sorted names of the containers among users that
+// remain after this plan.
+func (e *evaluator) usersOf(users []*Container) []string {
 	var names []string
-	for i := range e.s.Containers {
-		c := &e.s.Containers[i]
-		if !e.removedContainers[c.ID] && uses(c) {
+	for _, c := range users {
+		if !e.removedContainers[c.ID] {
 			names = append(names, c.Name)
 		}
 	}
@@ -209,15 +203,15 @@ func (e *evaluator) planVolumes() {
 			e.actions = append(e.actions, by.volumeAction(v))
 			continue
 		}
-		rule := claimFirst(e, v.Name, e.p.Volumes, func(r *VolumeRule) bool { return r.selects(v) })
+		rule, ruleName := claimFirst(e, v.Name, e.p.Volumes, e.names.volumes, func(r *VolumeRule) bool { return r.selects(v) })
 		if rule == nil {
 			continue
 		}
 		e.planUnused(unusedObject{
 			kind: KindVolume, name: v.Name, labels: v.Labels, created: v.CreatedAt, bytes: max(v.Size, 0),
 			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
-			usedBy:      func(c *Container) bool { return slices.Contains(c.Volumes, v.Name) },
-		}, rule.Name(), rule.OlderThan, rule.DeclRange)
+			users:       e.containersByVolume[v.Name],
+		}, ruleName, rule.OlderThan, rule.DeclRange)
 	}
 }
 
@@ -250,7 +244,8 @@ type unusedObject struct {
 	created        time.Time
 	bytes          int64
 	protectedBy    func(*Protect) []Matcher
-	usedBy         func(*Container) bool
+	// users are the containers that use it, removed by this plan or not.
+	users []*Container
 }
 
 // planUnused decides a claimed volume or network: protected, in use, too
@@ -261,7 +256,7 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 		e.keepProtected(kept, pr, rule)
 		return
 	}
-	if users := e.usersOf(o.usedBy); len(users) > 0 {
+	if users := e.usersOf(o.users); len(users) > 0 {
 		e.keepProtected(kept, &Protection{BuiltinInUse, "in use by container " + Examples(users, 3)}, rule)
 		return
 	}
@@ -281,21 +276,32 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 }
 
 // claimFirst returns the first rule (in file order) that selects an
-// object (what names it: a tag, a name), or nil, recording every rule that
-// matched for the warnings and the analysis.
-func claimFirst[R interface{ Name() string }](e *evaluator, what string, rules []R, selects func(R) bool) R {
+// object (what names it: a tag, a name), or nil, and its name, recording every rule that
+// matched for the warnings and the analysis. names are the rules' names,
+// index for index: computed once per evaluation, not once per object.
+func claimFirst[R comparable](e *evaluator, what string, rules []R, names []string, selects func(R) bool) (R, string) {
 	var first R
+	firstName := ""
 	found := false
-	for _, r := range rules {
+	for i, r := range rules {
 		if !selects(r) {
 			continue
 		}
 		if !found {
-			first, found = r, true
+			first, firstName, found = r, names[i], true
 		}
-		e.noteMatch(what, r.Name(), first.Name())
+		e.noteMatch(what, names[i], firstName)
 	}
-	return first
+	return first, firstName
+}
+
+// ruleNames lists the rules' names, index for index.
+func ruleNames[R interface{ Name() string }](rules []R) []string {
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = r.Name()
+	}
+	return names
 }
 
 // ageCondition applies an older_than condition to a timestamp. It returns
@@ -357,18 +363,31 @@ func (e *evaluator) planNetworks() {
 		if !n.userDefined() {
 			continue
 		}
-		rule := claimFirst(e, n.Name, e.p.Networks, func(r *NetworkRule) bool { return r.selects(n) })
+		rule, ruleName := claimFirst(e, n.Name, e.p.Networks, e.names.networks, func(r *NetworkRule) bool { return r.selects(n) })
 		if rule == nil {
 			continue
 		}
 		e.planUnused(unusedObject{
 			kind: KindNetwork, id: n.ID, name: n.Name, labels: n.Labels, created: n.Created,
 			protectedBy: func(p *Protect) []Matcher { return p.Networks },
-			usedBy: func(c *Container) bool {
-				return slices.Contains(c.Networks, n.ID) || slices.Contains(c.Networks, n.Name)
-			},
-		}, rule.Name(), rule.OlderThan, rule.DeclRange)
+			users:       e.networkUsers(n),
+		}, ruleName, rule.OlderThan, rule.DeclRange)
 	}
+}
+
+// networkUsers are the containers attached to n, by its ID or its name,
+// each once.
+func (e *evaluator) networkUsers(n *Network) []*Container {
+	users := e.containersByNetwork[n.ID]
+	if n.Name == n.ID {
+		return users
+	}
+	for _, c := range e.containersByNetwork[n.Name] {
+		if !slices.Contains(e.containersByNetwork[n.ID], c) {
+			users = append(slices.Clip(users), c)
+		}
+	}
+	return users
 }
 
 // planBuildCache plans one prune of the build cache, with the bytes the

@@ -38,12 +38,15 @@ type globFn struct {
 	star          bool // prefix then any characters ('/' excepted with segments)
 	segments      bool
 	re            *regexp.Regexp
+	// lit is what every match of re begins with: names without it are
+	// told apart without running the expression.
+	lit string
 }
 
 func (g *globFn) match(s string) bool {
 	switch {
 	case g.re != nil:
-		return g.re.MatchString(s)
+		return strings.HasPrefix(s, g.lit) && g.re.MatchString(s)
 	case g.star:
 		rest, ok := strings.CutPrefix(s, g.prefix)
 		return ok && !(g.segments && strings.Contains(rest, "/"))
@@ -57,10 +60,40 @@ func (m *globMatcher) String() string { return m.src }
 type regexMatcher struct {
 	src string
 	re  *regexp.Regexp
+	lit string // what every match begins with (see globFn.lit)
+	// inner is a literal every match contains (".*:nightly-\d{8}" has
+	// ":nightly-"): names without it are told apart by a substring
+	// search, not by the expression's backtracking.
+	inner string
 }
 
-func (m *regexMatcher) Match(s string) bool { return m.re.MatchString(s) }
-func (m *regexMatcher) String() string      { return m.src }
+func (m *regexMatcher) Match(s string) bool {
+	return strings.HasPrefix(s, m.lit) && strings.Contains(s, m.inner) && m.re.MatchString(s)
+}
+
+// requiredLiteral returns the longest literal that every string re
+// matches contains: a case-sensitive literal part of its top-level
+// concatenation (or the whole expression, when it is one literal). ""
+// when there is none.
+func requiredLiteral(re *syntax.Regexp) string {
+	lit := func(r *syntax.Regexp) string {
+		if r.Op != syntax.OpLiteral || r.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(r.Rune)
+	}
+	if re.Op != syntax.OpConcat {
+		return lit(re)
+	}
+	best := ""
+	for _, sub := range re.Sub {
+		if l := lit(sub); len(l) > len(best) {
+			best = l
+		}
+	}
+	return best
+}
+func (m *regexMatcher) String() string { return m.src }
 
 // anyValue matches every label value; it is what a label selector "*"
 // compiles to.
@@ -136,6 +169,13 @@ func compileValidGlob(p string, segments bool) (*globFn, error) {
 			return &globFn{star: true, segments: segments}, nil
 		case n == 2 && seq[0].kind == atomText && seq[1].kind == atomAny:
 			return &globFn{prefix: seq[0].text, star: true, segments: segments}, nil
+		// A ** alone, or after a literal, crosses '/': any characters
+		// ("**:*" claims every tag, "ghcr.io/acme/**" a whole registry
+		// path).
+		case n == 1 && seq[0].kind == atomSuper:
+			return &globFn{star: true}, nil
+		case n == 2 && seq[0].kind == atomText && seq[1].kind == atomSuper:
+			return &globFn{prefix: seq[0].text, star: true}, nil
 		}
 	}
 	var b strings.Builder
@@ -151,7 +191,8 @@ func compileValidGlob(p string, segments bool) (*globFn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid glob %q: %v", p, err)
 	}
-	return &globFn{re: re}, nil
+	lit, _ := re.LiteralPrefix()
+	return &globFn{re: re, lit: lit}, nil
 }
 
 // globRegexp translates a brace-free glob into a regular expression:
@@ -238,7 +279,12 @@ func CompileRegex(p string) (Matcher, error) {
 		}
 		return nil, fmt.Errorf("invalid regular expression %q: %v", p, err)
 	}
-	return &regexMatcher{src: p, re: re}, nil
+	lit, _ := re.LiteralPrefix()
+	m := &regexMatcher{src: p, re: re, lit: lit}
+	if parsed, err := syntax.Parse(p, syntax.Perl); err == nil {
+		m.inner = requiredLiteral(parsed.Simplify())
+	}
+	return m, nil
 }
 
 // hubDomains are the Docker Hub names docker image ls never shows.

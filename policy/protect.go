@@ -63,6 +63,13 @@ func (e *evaluator) imageProtections(img *Image, ref string) []Protection {
 	}
 	names = append(names, img.Digests...)
 	out := e.blockProtections(func(p *Protect) []Matcher { return p.Images }, names, img.Labels)
+	return append(out, e.builtinImageProtections(img, ref)...)
+}
+
+// builtinImageProtections are the protections no protect block declares,
+// in precedence order: remaining users, the latest tag, being a parent.
+func (e *evaluator) builtinImageProtections(img *Image, ref string) []Protection {
+	var out []Protection
 	if users := e.remainingUsers(img.ID); len(users) > 0 {
 		userNames := make([]string, len(users))
 		for i, u := range users {
@@ -77,4 +84,26 @@ func (e *evaluator) imageProtections(img *Image, ref string) []Protection {
 		out = append(out, Protection{BuiltinInUse, "parent of other images"})
 	}
 	return out
+}
+
+// firstImageProtection is first(e.imageProtections(img, ref)), the one
+// protection that decides, found without building the others: the
+// engine asks it for every claimed tag.
+func (e *evaluator) firstImageProtection(img *Image, ref string) *Protection {
+	for _, pr := range e.p.Protects {
+		byName := ref != "" && anyMatch(pr.Images, ref)
+		for _, d := range img.Digests {
+			if byName {
+				break
+			}
+			byName = anyMatch(pr.Images, d)
+		}
+		switch {
+		case byName:
+			return &Protection{pr.Name(), "protected by " + pr.Name()}
+		case len(pr.Labels) > 0 && labelsMatch(pr.Labels, img.Labels):
+			return &Protection{pr.Name(), "protected by " + pr.Name() + " (labels)"}
+		}
+	}
+	return first(e.builtinImageProtections(img, ref))
 }

@@ -25,6 +25,9 @@ type versionKey struct {
 // parseVersion returns nil for tags that are not versions ("latest",
 // "pr-12"); those rank after every version.
 func parseVersion(tag string) *versionKey {
+	if k, ok := parsePlainVersion(tag); ok {
+		return k
+	}
 	v, err := version.NewVersion(tag)
 	if err != nil {
 		return nil
@@ -96,4 +99,37 @@ func cmpInt(x, y int64) int {
 		return 1
 	}
 	return 0
+}
+
+// parsePlainVersion answers, without go-version's regular expression, for
+// the tags most hosts have: those that cannot be versions at all (the
+// expression wants a digit first, after an optional "v": "latest",
+// "pr-12", "sha-1a2b") and plain releases ("v1.2.3", "20.10"), which it
+// reads exactly as go-version does. ok is false for anything else
+// ("1.2.3-rc.1", "1.2+build"), which go-version parses.
+func parsePlainVersion(tag string) (k *versionKey, ok bool) {
+	s := strings.TrimPrefix(tag, "v")
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return nil, true
+	}
+	var segs []int64
+	for part := range strings.SplitSeq(s, ".") {
+		if part == "" {
+			return nil, false
+		}
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return nil, false
+			}
+		}
+		n, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return nil, false // out of range: go-version's error, not ours to guess
+		}
+		segs = append(segs, n)
+	}
+	for len(segs) > 0 && segs[len(segs)-1] == 0 {
+		segs = segs[:len(segs)-1]
+	}
+	return &versionKey{segs: segs}, true
 }

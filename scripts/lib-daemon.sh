@@ -11,6 +11,7 @@
 #   daemon_start              # sets DAEMON_DIR, DAEMON_PID; exports DOCKER_HOST
 #   ...
 #   daemon_log_tail 20        # the end of the daemon's log, on stderr
+#   daemon_restart CMD...     # stop it, run CMD on its stopped data root, start it again
 #
 # All of it needs root. Functions return non-zero (after saying why on
 # stderr) instead of exiting, so the caller decides; callers run under
@@ -93,6 +94,15 @@ daemon_start() {
 	# Short paths: a unix socket path must stay under about 100 bytes.
 	DAEMON_DIR=$(mktemp -d /tmp/shaper-XXXXXX) || return 1
 	say "starting a throwaway dockerd in $DAEMON_DIR"
+	export DOCKER_HOST="unix://$DAEMON_DIR/docker.sock"
+	export SHAPER_TEST_DAEMON=1
+	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION
+	daemon_launch
+}
+
+# daemon_launch starts dockerd in DAEMON_DIR and waits (up to 60s) until it
+# answers.
+daemon_launch() {
 	# setsid: a ^C reaches the caller, whose trap stops the daemon in order.
 	setsid dockerd \
 		--host "unix://$DAEMON_DIR/docker.sock" \
@@ -102,12 +112,8 @@ daemon_start() {
 		--iptables=false \
 		--bridge=none \
 		--label shaper.test=1 \
-		>"$DAEMON_DIR/dockerd.log" 2>&1 </dev/null &
+		>>"$DAEMON_DIR/dockerd.log" 2>&1 </dev/null &
 	DAEMON_PID=$!
-
-	export DOCKER_HOST="unix://$DAEMON_DIR/docker.sock"
-	export SHAPER_TEST_DAEMON=1
-	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION
 
 	local t=$SECONDS
 	until docker info >/dev/null 2>&1; do
@@ -124,6 +130,19 @@ daemon_start() {
 		sleep 0.5
 	done
 	say "dockerd $(docker info --format '{{.ServerVersion}}') ready in $((SECONDS - t))s"
+}
+
+# daemon_restart COMMAND... stops the daemon daemon_start started, keeping
+# its directory, runs COMMAND while it is stopped (to edit its data root),
+# and starts it again on the same directory. Its containers are stopped.
+daemon_restart() {
+	[ -n "$DAEMON_DIR" ] || { say "daemon_restart: no daemon"; return 1; }
+	local pid=""
+	[ -s "$DAEMON_DIR/docker.pid" ] && pid=$(cat "$DAEMON_DIR/docker.pid")
+	stop_process dockerd "${pid:-$DAEMON_PID}"
+	wait "$DAEMON_PID" 2>/dev/null || true
+	"$@" || return 1
+	daemon_launch
 }
 
 # daemon_log_tail N prints the last N lines of the daemon's log on stderr.

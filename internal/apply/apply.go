@@ -86,6 +86,10 @@ type Options struct {
 	Progress Progress
 	// Measure measures disk usage (docker system df) before and after.
 	Measure bool
+	// Before, when set with Measure, is the disk usage before, measured
+	// by the caller just before (the snapshot the plan was made from):
+	// only the usage after is measured.
+	Before DiskTotals
 	// Clock dates results and names the run.
 	Clock clock.Clock
 }
@@ -131,7 +135,10 @@ func Apply(ctx context.Context, d Daemon, actions []policy.Action, opts Options)
 	logger := logging.From(ctx)
 
 	var before, after DiskTotals
-	if opts.Measure {
+	switch {
+	case opts.Measure && opts.Before != nil:
+		before = opts.Before
+	case opts.Measure:
 		var err error
 		if before, err = d.Usage(ctx); err != nil {
 			logger.Warn("cannot measure disk usage before pruning", "err", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/docker-shaper/docker-shaper/policy"
 )
@@ -45,13 +46,22 @@ func (a *applier) recheckImage(ctx context.Context, idx []int) (cur Image, ok bo
 			a.finish(i, outcome, detail, 0)
 		}
 	}
+	// Both questions are read-only and asked before anything of the group
+	// is done, so they are asked at once: one round trip of latency per
+	// image instead of two.
+	var (
+		users    []string
+		usersErr error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() { users, usersErr = a.api.ImageUsers(ctx, id) })
 	cur, err := a.api.InspectImage(ctx, id)
+	wg.Wait()
 	if err != nil {
 		all(recheckFailed(err, "image", "re-checking the image"))
 		return Image{}, false
 	}
-	users, err := a.api.ImageUsers(ctx, id)
-	if err != nil {
+	if err := usersErr; err != nil {
 		all(recheckFailed(err, "image", "listing the image's containers"))
 		return Image{}, false
 	}

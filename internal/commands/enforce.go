@@ -30,6 +30,11 @@ type enforceOptions struct {
 	Progress    apply.Progress
 	Measure     bool
 	Concurrency int
+	// MeasureFromPlan takes the disk usage the plan's snapshot read as the
+	// usage before (with Measure): for an apply that follows the plan at
+	// once (prune -f), measuring again would repeat the daemon's slowest
+	// computation for the same answer.
+	MeasureFromPlan bool
 }
 
 // enforce is "plan and apply" as prune and the watcher do it: take the
@@ -93,11 +98,16 @@ func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *a
 		return res, nil, fmt.Errorf("%w: nothing was removed", err)
 	}
 	defer j.Close()
+	var before apply.DiskTotals
+	if opts.Measure && opts.MeasureFromPlan {
+		before = res.Usage
+	}
 	report, err := apply.Apply(ctx, remover, res.Plan.Actions, apply.Options{
 		Command:     opts.Command,
 		Journal:     journal{j: j, clock: d.clock},
 		Progress:    opts.Progress,
 		Measure:     opts.Measure,
+		Before:      before,
 		Concurrency: opts.Concurrency,
 		Clock:       d.clock,
 	})

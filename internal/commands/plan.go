@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/docker"
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
 	"github.com/docker-shaper/docker-shaper/internal/render"
@@ -50,6 +51,8 @@ type planResult struct {
 	Host     *store.Host
 	// Analysis is set when planOptions.analyze asked for it.
 	Analysis *policy.Analysis
+	// Usage is the disk usage the snapshot read, per kind.
+	Usage apply.DiskTotals
 }
 
 // loadPolicy finds and loads the policy. A policy with errors is never
@@ -109,13 +112,14 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	listedFrom := d.clock()
 	var (
 		snap     policy.Snapshot
+		usage    apply.DiskTotals
 		resolved *store.Host
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		// Plans are made for a whole second, so they print the way they
 		// are stored.
-		snap, err = docker.TakeSnapshot(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock)
+		snap, usage, err = docker.TakeSnapshotUsage(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -145,7 +149,7 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	plan.Policy = lp.Name()
 	daemon := h.Daemon
 	plan.Daemon = &daemon
-	res := &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h, Analysis: analysis}
+	res := &planResult{Plan: plan, Policy: lp, Snapshot: snap, Host: h, Analysis: analysis, Usage: usage}
 	filterPlan(d.cli.Err(), res, opts.planFilter())
 	return res, nil
 }

@@ -121,6 +121,9 @@ func prune(ctx context.Context, d deps, opts pruneOptions) error {
 		},
 		Progress: render.NewProgress(errOut, errOut.IsTerminal()),
 		Measure:  true,
+		// Without a question the removals start right after the
+		// snapshot: its disk usage is the usage before.
+		MeasureFromPlan: opts.force,
 	})
 	var locked *store.LockedError
 	switch {

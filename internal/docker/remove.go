@@ -166,6 +166,12 @@ func (d Remover) Usage(ctx context.Context) (apply.DiskTotals, error) {
 		return apply.DiskTotals{}, classify(err)
 	}
 	logging.From(ctx).Debug("measured disk usage", "took", d.clock.Since(start).Round(time.Millisecond))
+	return diskTotals(du), nil
+}
+
+// diskTotals are the bytes per kind of a disk usage answer, as docker
+// system df totals them.
+func diskTotals(du client.DiskUsageResult) apply.DiskTotals {
 	totals := apply.DiskTotals{
 		policy.KindImage:      du.Images.TotalSize,
 		policy.KindContainer:  du.Containers.TotalSize,
@@ -175,5 +181,5 @@ func (d Remover) Usage(ctx context.Context) (apply.DiskTotals, error) {
 	if layerSharingUnknown(du) {
 		delete(totals, policy.KindImage) // Podman's 0 is not a measurement
 	}
-	return totals, nil
+	return totals
 }

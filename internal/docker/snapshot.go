@@ -8,12 +8,16 @@ package docker
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/internal/logging"
 	"github.com/docker-shaper/docker-shaper/policy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 )
@@ -36,41 +40,65 @@ const inspectConcurrency = 8
 
 // TakeSnapshot reads the host for a plan made at now. It makes five bulk
 // calls at once (ImageList all, ContainerList all, VolumeList, NetworkList,
-// DiskUsage), then one ImageInspect per distinct image ID (for LastTagTime)
-// and one ContainerInspect per container (for StartedAt and FinishedAt), a
-// few at a time. Objects that vanish between the list and the inspect are
-// left out. What docker-shaper recorded (Image.FirstSeen, Image.LastUsed)
-// is not set: see store.Observe. clk only times the phases for the debug
-// log.
+// DiskUsage), and as soon as the lists are in, while the daemon still
+// computes the disk usage (the slowest call by far on a host with many
+// volumes or containers), one ImageInspect per distinct image ID (for
+// LastTagTime) and one ContainerInspect per container (for StartedAt and
+// FinishedAt), a few at a time. Objects that vanish between the list and
+// the inspect are left out. What docker-shaper recorded (Image.FirstSeen,
+// Image.LastUsed) is not set: see store.Observe. clk only times the phases
+// for the debug log.
 func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, error) {
+	snap, _, err := TakeSnapshotUsage(ctx, api, now, clk)
+	return snap, err
+}
+
+// TakeSnapshotUsage is TakeSnapshot that also returns the disk usage it
+// read, totalled per kind as Remover.Usage measures it: a prune that acts
+// at once on the plan measures nothing twice.
+func TakeSnapshotUsage(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, apply.DiskTotals, error) {
 	logger := logging.From(ctx)
 	start := clk()
-	lists, err := listAll(ctx, api)
-	if err != nil {
-		return policy.Snapshot{}, err
+	var (
+		l   lists
+		ins inspected
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		l.du, err = diskUsage(gctx, api)
+		logger.Debug("disk usage", "took", clk.Since(start).Round(time.Millisecond))
+		return wrapAPIError("reading disk usage", err)
+	})
+	g.Go(func() (err error) {
+		if err := listAll(gctx, api, &l); err != nil {
+			return err
+		}
+		logger.Debug("listed", "images", len(l.images.Items), "containers", len(l.containers.Items),
+			"volumes", len(l.volumes.Items), "networks", len(l.networks.Items), "took", clk.Since(start).Round(time.Millisecond))
+		inspectFrom := clk()
+		ins, err = inspectAll(gctx, api, l)
+		logger.Debug("inspected", "images", len(ins.images), "containers", len(ins.containers),
+			"took", clk.Since(inspectFrom).Round(time.Millisecond))
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return policy.Snapshot{}, nil, err
 	}
-	logger.Debug("listed", "images", len(lists.images.Items), "containers", len(lists.containers.Items),
-		"volumes", len(lists.volumes.Items), "networks", len(lists.networks.Items),
-		"cache_records", len(lists.du.BuildCache.Items), "took", clk.Since(start).Round(time.Millisecond))
+	normSharing(l.images.Items, &l.du)
 
 	snap := policy.Snapshot{
 		Now:        now,
-		Images:     imagesFromList(lists.images.Items, uniqueSizes(lists.du.Images.Items)),
-		Containers: containersFromList(lists.containers.Items, containerSizes(lists.du.Containers.Items), networkIDs(lists.networks.Items)),
-		Volumes:    volumesFromList(lists.volumes.Items, volumeSizes(lists.du.Volumes.Items), namesMarkAnonymous(api.ClientVersion())),
-		Networks:   networksFromList(lists.networks.Items),
-		BuildCache: buildCacheFromDiskUsage(lists.du.BuildCache.Items),
+		Images:     imagesFromList(l.images.Items, uniqueSizes(l.du.Images.Items)),
+		Containers: containersFromList(l.containers.Items, containerSizes(l.du.Containers.Items), networkIDs(l.networks.Items)),
+		Volumes:    volumesFromList(l.volumes.Items, volumeSizes(l.du.Volumes.Items), namesMarkAnonymous(api.ClientVersion())),
+		Networks:   networksFromList(l.networks.Items),
+		BuildCache: buildCacheFromDiskUsage(l.du.BuildCache.Items),
 	}
-	snap.ImageSharingUnknown = layerSharingUnknown(lists.du)
-
-	start = clk()
-	images, containers := len(snap.Images), len(snap.Containers)
-	if err := inspectAll(ctx, api, &snap); err != nil {
-		return policy.Snapshot{}, err
-	}
-	logger.Debug("inspected", "images", images, "containers", containers,
-		"gone", images-len(snap.Images)+containers-len(snap.Containers), "took", clk.Since(start).Round(time.Millisecond))
-	return snap, nil
+	snap.ImageSharingUnknown = layerSharingUnknown(l.du)
+	ins.apply(&snap)
+	logger.Debug("snapshot", "images", len(snap.Images), "containers", len(snap.Containers),
+		"cache_records", len(l.du.BuildCache.Items), "took", clk.Since(start).Round(time.Millisecond))
+	return snap, diskTotals(l.du), nil
 }
 
 // lists are the results of the bulk calls of a snapshot.
@@ -82,10 +110,10 @@ type lists struct {
 	du         client.DiskUsageResult
 }
 
-// listAll makes the bulk calls of a snapshot, all at once, and evens out
-// what differs between engines (normalize.go).
-func listAll(ctx context.Context, api SnapshotAPI) (lists, error) {
-	var l lists
+// listAll makes the list calls of a snapshot, all at once, and evens out
+// what differs between engines (normalize.go). The disk usage is asked for
+// apart (see TakeSnapshot).
+func listAll(ctx context.Context, api SnapshotAPI, l *lists) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		l.images, err = api.ImageList(gctx, client.ImageListOptions{All: true})
@@ -105,27 +133,31 @@ func listAll(ctx context.Context, api SnapshotAPI) (lists, error) {
 		l.networks, err = api.NetworkList(gctx, client.NetworkListOptions{})
 		return wrapAPIError("listing networks", err)
 	})
-	g.Go(func() (err error) {
-		l.du, err = diskUsage(gctx, api)
-		return wrapAPIError("reading disk usage", err)
-	})
-	if err := g.Wait(); err != nil {
-		return l, err
-	}
-	normSharing(l.images.Items, &l.du)
-	return l, nil
+	return g.Wait()
 }
 
-// inspectAll adds what only inspect knows to the snapshot's images and
-// containers, a few at a time, and leaves out those that are gone.
-func inspectAll(ctx context.Context, api SnapshotAPI, snap *policy.Snapshot) error {
-	imageFound := make([]bool, len(snap.Images))
-	containerFound := make([]bool, len(snap.Containers))
+// inspected are the inspect answers of a snapshot, by ID; an object that
+// is gone has none.
+type inspected struct {
+	images     map[string]image.InspectResponse
+	containers map[string]container.InspectResponse
+}
+
+// inspectAll asks, a few at a time, what only inspect knows about the
+// listed images (those the snapshot keeps: not the intermediate ones) and
+// containers. It needs the lists only, not the disk usage, so it runs
+// while the daemon computes that.
+func inspectAll(ctx context.Context, api SnapshotAPI, l lists) (inspected, error) {
+	images := imagesFromList(l.images.Items, nil)
+	ins := inspected{
+		images:     make(map[string]image.InspectResponse, len(images)),
+		containers: make(map[string]container.InspectResponse, len(l.containers.Items)),
+	}
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(inspectConcurrency)
-	for i := range snap.Images {
+	for _, img := range images {
 		g.Go(func() error {
-			img := &snap.Images[i]
 			res, err := api.ImageInspect(gctx, img.ID)
 			if cerrdefs.IsNotFound(err) {
 				return nil
@@ -134,33 +166,50 @@ func inspectAll(ctx context.Context, api SnapshotAPI, snap *policy.Snapshot) err
 				return wrapAPIError("inspecting image "+policy.ShortID(img.ID), err)
 			}
 			normInspect(&res.InspectResponse)
-			applyImageInspect(img, res.InspectResponse)
-			imageFound[i] = true
+			mu.Lock()
+			ins.images[img.ID] = res.InspectResponse
+			mu.Unlock()
 			return nil
 		})
 	}
-	for i := range snap.Containers {
+	for _, c := range l.containers.Items {
 		g.Go(func() error {
-			c := &snap.Containers[i]
 			res, err := api.ContainerInspect(gctx, c.ID, client.ContainerInspectOptions{})
 			if cerrdefs.IsNotFound(err) {
 				return nil
 			}
 			if err != nil {
-				return wrapAPIError("inspecting container "+c.Name, err)
+				return wrapAPIError("inspecting container "+containerName(c.Names), err)
 			}
 			normContainerInspect(&res.Container)
-			applyContainerInspect(c, res.Container)
-			containerFound[i] = true
+			mu.Lock()
+			ins.containers[c.ID] = res.Container
+			mu.Unlock()
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
+	return ins, g.Wait()
+}
+
+// apply adds the inspect answers to the snapshot's images and containers,
+// and leaves out those that are gone.
+func (ins inspected) apply(snap *policy.Snapshot) {
+	imageFound := make([]bool, len(snap.Images))
+	for i := range snap.Images {
+		if r, ok := ins.images[snap.Images[i].ID]; ok {
+			applyImageInspect(&snap.Images[i], r)
+			imageFound[i] = true
+		}
+	}
+	containerFound := make([]bool, len(snap.Containers))
+	for i := range snap.Containers {
+		if r, ok := ins.containers[snap.Containers[i].ID]; ok {
+			applyContainerInspect(&snap.Containers[i], r)
+			containerFound[i] = true
+		}
 	}
 	snap.Images = keepFound(snap.Images, imageFound)
 	snap.Containers = keepFound(snap.Containers, containerFound)
-	return nil
 }
 
 // diskUsage asks for everything (older daemons ignore the type filter and

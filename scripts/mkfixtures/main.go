@@ -15,9 +15,11 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/clock"
@@ -42,10 +44,16 @@ func run() error {
 		step     = flag.Duration("step", time.Hour, "age step between images")
 		runnable = flag.Bool("run", false, "make the images runnable (docker run IMG sleep|true|false)")
 		style    = flag.String("style", "plain", "tag names: plain (t0042) or ci (pr-42, v0.4.2, main-42, t0042 in turn)")
+		more     = flag.String("more-tags", "", "put only each image's first tag in the archive, and write the others to this file (REF ID a line) for -add-tags")
+		addTags  = flag.String("add-tags", "", "instead of writing an archive, add the tags of this file (from -more-tags) to -repositories")
+		repoFile = flag.String("repositories", "", "with -add-tags: the stopped daemon's image/<driver>/repositories.json")
 	)
 	flag.Parse()
 	if flag.NArg() != 0 {
 		return fmt.Errorf("no arguments expected")
+	}
+	if *addTags != "" {
+		return addToRepositories(*addTags, *repoFile)
 	}
 	if *tags == 0 {
 		*tags = *n
@@ -68,11 +76,86 @@ func run() error {
 		Images: *n, Tags: *tags, Newest: now.Add(-*age), Step: *step, Runnable: *runnable,
 		Name: func(i, k int) string { return fmt.Sprintf("%s%d:%s", *prefix, i%*repos, tagName(*style, k)) },
 	}.Deal()
+	// The daemon saves its whole reference store for every tag a load
+	// adds, so a load's time grows with the square of its tags (10,000
+	// tags: minutes). With -more-tags the archive carries one tag per
+	// image and the rest are written into the stopped daemon's store at
+	// once (-add-tags): seconds.
+	var rest [][]string
+	if *more != "" {
+		rest = make([][]string, len(images))
+		for i := range images {
+			if len(images[i].Refs) > 1 {
+				rest[i] = images[i].Refs[1:]
+				images[i].Refs = images[i].Refs[:1]
+			}
+		}
+	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if _, err := fixture.Archive(w, images...); err != nil {
+	ids, err := fixture.Archive(w, images...)
+	if err != nil {
 		return err
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if *more == "" {
+		return nil
+	}
+	var b strings.Builder
+	for i, refs := range rest {
+		for _, r := range refs {
+			fmt.Fprintf(&b, "%s %s\n", r, ids[i])
+		}
+	}
+	return os.WriteFile(*more, []byte(b.String()), 0o644)
+}
+
+// addToRepositories adds the tags of file (REF ID a line) to the
+// daemon's reference store, repositories.json, which the daemon reads
+// when it starts: the daemon must be stopped. The references are keyed as
+// the daemon keys them (in their familiar form, as a load names them):
+// Docker Hub names would need their familiar form, the bench's all name a
+// registry.
+func addToRepositories(file, repositories string) error {
+	if repositories == "" {
+		return fmt.Errorf("-add-tags needs -repositories")
+	}
+	lines, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(repositories)
+	if err != nil {
+		return err
+	}
+	var store struct {
+		Repositories map[string]map[string]string
+	}
+	if err := json.Unmarshal(data, &store); err != nil {
+		return fmt.Errorf("%s: %w", repositories, err)
+	}
+	if store.Repositories == nil {
+		store.Repositories = map[string]map[string]string{}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
+		ref, id, ok := strings.Cut(line, " ")
+		slash := strings.LastIndex(ref, "/")
+		colon := strings.LastIndex(ref, ":")
+		if !ok || colon < 0 || colon < slash || !strings.HasPrefix(id, "sha256:") {
+			return fmt.Errorf("%s: want REPOSITORY:TAG and an image ID, not %q", file, line)
+		}
+		repo := ref[:colon]
+		if store.Repositories[repo] == nil {
+			store.Repositories[repo] = map[string]string{}
+		}
+		store.Repositories[repo][ref] = id
+	}
+	out, err := json.Marshal(store)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(repositories, out, 0o600)
 }
 
 // tagName is the name of tag k in a style: "ci" tags look like a CI
