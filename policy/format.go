@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
@@ -24,19 +23,8 @@ func ReadFile(path string) ([]byte, error) { return readPolicyFile(path) }
 //
 // The result ends with one newline, unless it is empty.
 func (l *Loader) Format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
-	for _, check := range []func(string, []byte) hcl.Diagnostics{checkSize, checkText, checkNesting} {
-		if diags := check(filename, src); diags.HasErrors() {
-			l.forget(filename)
-			return nil, diags
-		}
-	}
-	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if file != nil {
-		l.parser.AddFile(filename, file)
-	}
-	if diags.HasErrors() {
-		sortDiagnostics(diags)
-		return nil, capDiagnostics(diags)
+	if _, diags := l.parse(filename, src); diags.HasErrors() {
+		return nil, diags
 	}
 	out := hclwrite.Format(src)
 	out = append(bytes.TrimRight(out, "\n"), '\n')

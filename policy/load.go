@@ -108,18 +108,10 @@ func (l *Loader) forget(filename string) {
 	l.parser.AddFile(filename, &hcl.File{})
 }
 
-// Load parses and validates src, naming it filename in diagnostics. The
-// policy is nil whenever diags has an error; warnings are both in diags and
-// in Policy.Warnings. At most 20 errors and 20 warnings are returned, each
-// kind followed by one diagnostic that says how many more there were.
-//
-// Before parsing, Load refuses a source larger than MaxPolicySize, one
-// that is not UTF-8 text, and one that nests deeper than MaxNesting, each
-// with one diagnostic.
-//
-// Loading the same filename again replaces the source the Loader renders
-// diagnostics from, so one Loader can follow a file that changes.
-func (l *Loader) Load(filename string, src []byte) (*Policy, hcl.Diagnostics) {
+// parse checks src before parsing (size, text, nesting), parses it and
+// keeps it for rendering diagnostics with snippets: the first steps of
+// Load and Format. On errors, the diagnostics are sorted and capped.
+func (l *Loader) parse(filename string, src []byte) (*hcl.File, hcl.Diagnostics) {
 	for _, check := range []func(string, []byte) hcl.Diagnostics{checkSize, checkText} {
 		if diags := check(filename, src); diags.HasErrors() {
 			// Not text, or too much of it to render: no snippets.
@@ -143,6 +135,25 @@ func (l *Loader) Load(filename string, src []byte) (*Policy, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		sortDiagnostics(diags)
 		return nil, capDiagnostics(diags)
+	}
+	return file, diags
+}
+
+// Load parses and validates src, naming it filename in diagnostics. The
+// policy is nil whenever diags has an error; warnings are both in diags and
+// in Policy.Warnings. At most 20 errors and 20 warnings are returned, each
+// kind followed by one diagnostic that says how many more there were.
+//
+// Before parsing, Load refuses a source larger than MaxPolicySize, one
+// that is not UTF-8 text, and one that nests deeper than MaxNesting, each
+// with one diagnostic.
+//
+// Loading the same filename again replaces the source the Loader renders
+// diagnostics from, so one Loader can follow a file that changes.
+func (l *Loader) Load(filename string, src []byte) (*Policy, hcl.Diagnostics) {
+	file, diags := l.parse(filename, src)
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	d := &decoder{src: src}
 	p := d.policy(filename, file.Body)

@@ -44,6 +44,18 @@ type Counts struct {
 	Unmeasured []string `json:"unmeasured,omitempty"`
 }
 
+// Add adds o's outcomes and bytes to c; what was measured is not additive
+// and stays c's.
+func (c *Counts) Add(o Counts) {
+	c.Removed += o.Removed
+	c.Untagged += o.Untagged
+	c.Skipped += o.Skipped
+	c.Failed += o.Failed
+	c.Unknown += o.Unknown
+	c.PlannedBytes += o.PlannedBytes
+	c.ReclaimedBytes += o.ReclaimedBytes
+}
+
 // KindOrder is the order kinds are applied and reported in.
 var KindOrder = []string{policy.KindContainer, policy.KindImage, policy.KindVolume, policy.KindNetwork, policy.KindBuildCache}
 
@@ -100,13 +112,7 @@ func Summarize(actions []policy.Action, results []Result, before, after DiskTota
 		if measured && !known && name != policy.KindNetwork { // networks take no space
 			s.Unmeasured = append(s.Unmeasured, name)
 		}
-		s.Removed += k.Removed
-		s.Untagged += k.Untagged
-		s.Skipped += k.Skipped
-		s.Failed += k.Failed
-		s.Unknown += k.Unknown
-		s.PlannedBytes += k.PlannedBytes
-		s.ReclaimedBytes += k.ReclaimedBytes
+		s.Add(k.Counts)
 		s.Kinds = append(s.Kinds, *k)
 	}
 	if measured {

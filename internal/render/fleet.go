@@ -99,18 +99,26 @@ func newFleetHostJSON(h FleetHost) (fleetHostJSON, error) {
 // fleet's totals. status --format json writes the same document, with
 // status's document per host instead of the plan.
 func FleetPlanJSON(w io.Writer, policyName string, hosts []FleetHost) error {
+	return fleetJSON(w, policyName, hosts, SummarizeFleet(hosts),
+		func(_ FleetHost, j fleetHostJSON) fleetHostJSON { return j })
+}
+
+// fleetJSON writes a fleet document: the policy, one entry per host in
+// the order the contexts were given (what entry makes of the host's
+// common fields), and the fleet's totals.
+func fleetJSON[E, S any](w io.Writer, policyName string, hosts []FleetHost, summary S, entry func(FleetHost, fleetHostJSON) E) error {
 	doc := struct {
-		Version int             `json:"version"`
-		Policy  string          `json:"policy"`
-		Hosts   []fleetHostJSON `json:"hosts"`
-		Summary FleetSummary    `json:"summary"`
-	}{Version: 1, Policy: policyName, Hosts: []fleetHostJSON{}, Summary: SummarizeFleet(hosts)}
+		Version int    `json:"version"`
+		Policy  string `json:"policy"`
+		Hosts   []E    `json:"hosts"`
+		Summary S      `json:"summary"`
+	}{Version: 1, Policy: policyName, Hosts: []E{}, Summary: summary}
 	for _, h := range hosts {
 		j, err := newFleetHostJSON(h)
 		if err != nil {
 			return err
 		}
-		doc.Hosts = append(doc.Hosts, j)
+		doc.Hosts = append(doc.Hosts, entry(h, j))
 	}
 	return JSON(w, doc)
 }
@@ -238,15 +246,8 @@ func SummarizeFleetPrune(hosts []FleetHost) FleetPruneSummary {
 		if h.Report == nil {
 			continue
 		}
-		c := h.Report.Summary.Counts
-		s.Actions += c.Actions
-		s.Removed += c.Removed
-		s.Untagged += c.Untagged
-		s.Skipped += c.Skipped
-		s.Failed += c.Failed
-		s.Unknown += c.Unknown
-		s.PlannedBytes += c.PlannedBytes
-		s.ReclaimedBytes += c.ReclaimedBytes
+		s.Actions += h.Report.Summary.Actions
+		s.Add(h.Report.Summary.Counts)
 	}
 	return s
 }
@@ -255,21 +256,11 @@ func SummarizeFleetPrune(hosts []FleetHost) FleetPruneSummary {
 // and prune's results as for one host (or the host's error), then the
 // fleet's totals.
 func FleetPruneJSON(w io.Writer, policyName string, hosts []FleetHost) error {
-	doc := struct {
-		Version int                  `json:"version"`
-		Policy  string               `json:"policy"`
-		Hosts   []fleetPruneHostJSON `json:"hosts"`
-		Summary FleetPruneSummary    `json:"summary"`
-	}{Version: 1, Policy: policyName, Hosts: []fleetPruneHostJSON{}, Summary: SummarizeFleetPrune(hosts)}
-	for _, h := range hosts {
-		j, err := newFleetHostJSON(h)
-		if err != nil {
-			return err
-		}
-		pd := pruneDocument(h.Report)
-		doc.Hosts = append(doc.Hosts, fleetPruneHostJSON{fleetHostJSON: j, Run: pd.Run, Results: pd.Results, Summary: pd.Summary})
-	}
-	return JSON(w, doc)
+	return fleetJSON(w, policyName, hosts, SummarizeFleetPrune(hosts),
+		func(h FleetHost, j fleetHostJSON) fleetPruneHostJSON {
+			pd := pruneDocument(h.Report)
+			return fleetPruneHostJSON{fleetHostJSON: j, Run: pd.Run, Results: pd.Results, Summary: pd.Summary}
+		})
 }
 
 // FleetPruneTable writes prune's outcome for a fleet: each host's result
