@@ -108,7 +108,9 @@ watch_status=0
 wait "$WATCH_PID" || watch_status=$?
 WATCH_PID=""
 
-state="$DOCKER_CONFIG/shaper/default/state.json"
+# The daemon's state file: one directory per daemon under shaper/daemons.
+state=$(ls "$DOCKER_CONFIG"/shaper/daemons/*/state.json 2>/dev/null | head -n 1)
+[ -n "$state" ] || die "the watcher left no state file under $DOCKER_CONFIG/shaper/daemons"
 records=$(grep -c '"first_seen"' "$state" || true)
 
 awk -v p0="$p0" -v p1="$p1" -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v s0="$s0" -v s1="$s1" \
