@@ -52,7 +52,7 @@ func (d deps) enforce(ctx context.Context, opts enforceOptions) (*planResult, *a
 	// A policy that does not load stops the run before the daemon is
 	// contacted or the journal is reconciled.
 	if opts.Plan.loaded == nil {
-		lp, err := d.loadPolicy(d.cli.Err(), opts.Plan.policy)
+		lp, err := d.loadPolicyTo(d.cli.Err(), opts.Plan.jsonDiagnostics, opts.Plan.policy)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -34,7 +34,7 @@ func runPruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 func pruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
 	out, errOut := d.cli.Out(), d.cli.Err()
 	jsonOut := opts.output.format == render.FormatJSON
-	lp, err := d.loadPolicy(errOut, opts.policy)
+	lp, err := d.loadPolicyTo(errOut, opts.planOptions(out).jsonDiagnostics, opts.policy)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func newPruneCommand(d deps) *cobra.Command {
 			}
 			switch {
 			case opts.fleet.enabled() && opts.dryRun:
-				return runPlanFleet(cmd.Context(), d, opts.planOptions(), opts.output.format, opts.fleet, true)
+				return runPlanFleet(cmd.Context(), d, opts.planOptions(d.cli.Out()), opts.output.format, opts.fleet, true)
 			case opts.fleet.enabled():
 				return runPruneFleet(cmd.Context(), d, opts)
 			case opts.dryRun:
@@ -65,7 +65,7 @@ func newPruneCommand(d deps) *cobra.Command {
 // made the way prune makes its plan. It takes no lock and calls no
 // removal.
 func runPruneDryRun(ctx context.Context, d deps, opts pruneOptions) error {
-	res, err := d.buildPlan(ctx, opts.planOptions(), nil)
+	res, err := d.buildPlan(ctx, opts.planOptions(d.cli.Out()), nil)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func prune(ctx context.Context, d deps, opts pruneOptions) error {
 	}
 	res, report, err := d.enforce(ctx, enforceOptions{
 		Command: "prune",
-		Plan:    opts.planOptions(),
+		Plan:    opts.planOptions(d.cli.Out()),
 		Approve: func(res *planResult) error {
 			if err := show(res); err != nil {
 				return err
@@ -149,9 +149,15 @@ func prune(ctx context.Context, d deps, opts pruneOptions) error {
 	return reportPrune(d, res.Plan, report, err, opts.output)
 }
 
-// planOptions are how prune makes its plan: with the real clock.
-func (opts pruneOptions) planOptions() planOptions {
-	return planOptions{policy: opts.policy, filter: &opts.output.filter}
+// planOptions are how prune makes its plan: with the real clock; with
+// --format json, a policy that does not load is a JSON document on out,
+// as for check.
+func (opts pruneOptions) planOptions(out io.Writer) planOptions {
+	po := planOptions{policy: opts.policy, filter: &opts.output.filter}
+	if opts.output.jsonOut() {
+		po.jsonDiagnostics = out
+	}
+	return po
 }
 
 // reportPrune prints the outcome of an apply, and says how it ended: the
