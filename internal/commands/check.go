@@ -53,10 +53,10 @@ func runCheck(ctx context.Context, d deps, opts checkOptions) error {
 		opts.plan.analyze = true
 	}
 	if opts.fleet.enabled() {
-		if err := opts.output.fleetSupported(opts.showKept, opts.exitCode); err != nil {
+		if err := opts.output.fleetSupported(opts.showKept); err != nil {
 			return err
 		}
-		return runPlanFleet(ctx, d, opts.plan, opts.output.format, opts.fleet, false)
+		return runPlanFleet(ctx, d, opts.plan, opts.output.format, opts.fleet, false, opts.exitCode)
 	}
 	res, err := d.buildPlan(ctx, opts.plan, nil)
 	if err != nil {

@@ -234,8 +234,9 @@ func (d deps) planFleet(ctx context.Context, f fleet, opts planOptions) {
 // runPlanFleet is check (and prune --dry-run) over several contexts: the
 // policy loaded once (its errors stop everything before any daemon is
 // contacted), every host planned, and one document or one set of tables
-// for the fleet.
-func runPlanFleet(ctx context.Context, d deps, opts planOptions, format render.Format, flags fleetFlags, dryRun bool) error {
+// for the fleet. With exitCode, something due on any host is exit status
+// 2, as check --exit-code is for one host; a host that failed is 1.
+func runPlanFleet(ctx context.Context, d deps, opts planOptions, format render.Format, flags fleetFlags, dryRun, exitCode bool) error {
 	lp, err := d.loadPolicyTo(d.cli.Err(), opts.jsonDiagnostics, opts.policy)
 	if err != nil {
 		return err
@@ -265,5 +266,12 @@ func runPlanFleet(ctx context.Context, d deps, opts planOptions, format render.F
 	if err != nil {
 		return err
 	}
-	return fleetError("planned", hosts)
+	if err := fleetError("planned", hosts); err != nil {
+		return err
+	}
+	if s := render.SummarizeFleet(views); exitCode && s.Actions > 0 {
+		return cli.StatusError{StatusCode: 2, Status: fmt.Sprintf("%s due for removal on %s (--exit-code)",
+			render.Plural(s.Actions, "action", "actions"), render.Plural(s.Planned, "host", "hosts"))}
+	}
+	return nil
 }

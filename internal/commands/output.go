@@ -63,9 +63,9 @@ func (o outputOptions) showResults(w io.Writer, report *apply.Report) error {
 }
 
 // fleetSupported refuses, with --contexts, what the fleet's output does
-// not do yet: templates, -q, --show-kept and --exit-code (--filter and
+// not do yet: templates, -q and --show-kept (--filter, --exit-code and
 // table|json work over a fleet).
-func (o outputOptions) fleetSupported(showKept, exitCode bool) error {
+func (o outputOptions) fleetSupported(showKept bool) error {
 	var flags []string
 	if o.format.IsTemplate() {
 		flags = append(flags, "a --format template")
@@ -75,9 +75,6 @@ func (o outputOptions) fleetSupported(showKept, exitCode bool) error {
 	}
 	if showKept {
 		flags = append(flags, "--show-kept")
-	}
-	if exitCode {
-		flags = append(flags, "--exit-code")
 	}
 	if len(flags) == 0 {
 		return nil

@@ -37,13 +37,13 @@ func newPruneCommand(d deps) *cobra.Command {
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.fleet.enabled() {
-				if err := opts.output.fleetSupported(false, false); err != nil {
+				if err := opts.output.fleetSupported(false); err != nil {
 					return err
 				}
 			}
 			switch {
 			case opts.fleet.enabled() && opts.dryRun:
-				return runPlanFleet(cmd.Context(), d, opts.planOptions(d.cli.Out()), opts.output.format, opts.fleet, true)
+				return runPlanFleet(cmd.Context(), d, opts.planOptions(d.cli.Out()), opts.output.format, opts.fleet, true, false)
 			case opts.fleet.enabled():
 				return runPruneFleet(cmd.Context(), d, opts)
 			case opts.dryRun:
