@@ -169,20 +169,12 @@ func runStatusFleet(ctx context.Context, d deps, opts statusOptions) error {
 // writeStatusFleetTable writes each host's status tables under its
 // header, then the fleet's totals.
 func writeStatusFleetTable(w io.Writer, views []render.FleetHost, now time.Time) error {
-	for _, v := range views {
-		doc, _ := v.Status.(*status.Document)
-		if doc == nil {
-			continue
-		}
-		if _, err := fmt.Fprintf(w, "%s\n\n", render.FleetHostHeader(v)); err != nil {
-			return err
-		}
-		if err := status.WriteTable(w, doc, now); err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintln(w); err != nil {
-			return err
-		}
+	err := render.FleetSections(w, views, func(v render.FleetHost) bool { return v.Status != nil },
+		func(w io.Writer, v render.FleetHost) error {
+			return status.WriteTable(w, v.Status.(*status.Document), now)
+		})
+	if err != nil {
+		return err
 	}
 	return render.FleetTotals(w, views)
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -158,22 +159,32 @@ func pluralWord(n int, one, many string) string {
 // not be planned are named in the totals; their errors are the caller's
 // to print (on stderr, as they happen).
 func FleetPlanTable(w io.Writer, hosts []FleetHost) error {
+	err := FleetSections(w, hosts, func(h FleetHost) bool { return h.Plan != nil },
+		func(w io.Writer, h FleetHost) error { return planTable(w, *h.Plan) })
+	if err != nil {
+		return err
+	}
+	return FleetTotals(w, hosts)
+}
+
+// FleetSections writes each host's section that has one (per has), under
+// the host's header and followed by a blank line: the tables of a fleet's
+// plans, prune results or status snapshots, one host after another.
+func FleetSections(w io.Writer, hosts []FleetHost, has func(FleetHost) bool, body func(io.Writer, FleetHost) error) error {
 	var b strings.Builder
 	for _, h := range hosts {
-		if h.Plan == nil {
+		if !has(h) {
 			continue
 		}
 		b.WriteString(FleetHostHeader(h))
 		b.WriteString("\n\n")
-		if err := planTable(&b, *h.Plan); err != nil {
+		if err := body(&b, h); err != nil {
 			return err
 		}
 		b.WriteString("\n")
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return err
-	}
-	return FleetTotals(w, hosts)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // FleetTotals ends a fleet's tables: the hosts planned and failed, and
@@ -266,18 +277,12 @@ func FleetPruneJSON(w io.Writer, policyName string, hosts []FleetHost) error {
 // FleetPruneTable writes prune's outcome for a fleet: each host's result
 // table under its header, then the fleet's closing line.
 func FleetPruneTable(w io.Writer, hosts []FleetHost) error {
-	var b strings.Builder
-	for _, h := range hosts {
-		if h.Report == nil {
-			continue
-		}
-		b.WriteString(FleetHostHeader(h))
-		b.WriteString("\n\n")
-		if err := PruneTable(&b, h.Report); err != nil {
-			return err
-		}
-		b.WriteString("\n")
+	err := FleetSections(w, hosts, func(h FleetHost) bool { return h.Report != nil },
+		func(w io.Writer, h FleetHost) error { return PruneTable(w, h.Report) })
+	if err != nil {
+		return err
 	}
+	var b strings.Builder
 	s := SummarizeFleetPrune(hosts)
 	b.WriteString("FLEET\n")
 	fmt.Fprintf(&b, "Removed %s and %s on %s, skipped %d, failed %d", Plural(s.Removed, "object", "objects"),
@@ -296,7 +301,7 @@ func FleetPruneTable(w io.Writer, hosts []FleetHost) error {
 		fmt.Fprintf(&b, "; %s failed (%s)", Plural(s.FailedHosts, "host", "hosts"), strings.Join(failed, ", "))
 	}
 	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 
@@ -323,7 +328,7 @@ func NewLinePrefixers(w io.Writer, prefixes []string) []*LinePrefixer {
 func (p *LinePrefixer) Write(b []byte) (int, error) {
 	p.buf = append(p.buf, b...)
 	for {
-		i := strings.IndexByte(string(p.buf), '\n')
+		i := bytes.IndexByte(p.buf, '\n')
 		if i < 0 {
 			return len(b), nil
 		}
