@@ -20,15 +20,7 @@ import (
 // planned or locked is reported and left out; the others go on, and the
 // exit status says that one failed.
 func runPruneFleet(ctx context.Context, d deps, opts pruneOptions) error {
-	ctx, stop := interruptible(ctx)
-	defer stop()
-	err := pruneFleet(ctx, d, opts)
-	var sig interrupted
-	if errors.As(context.Cause(ctx), &sig) && err != nil {
-		return cli.StatusError{StatusCode: sig.exitCode(), Status: fmt.Sprintf(
-			"prune %s: no removal was started after it; every outcome is in the hosts' journals", sig)}
-	}
-	return err
+	return untilInterrupted(ctx, "the hosts' journals", func(ctx context.Context) error { return pruneFleet(ctx, d, opts) })
 }
 
 func pruneFleet(ctx context.Context, d deps, opts pruneOptions) error {

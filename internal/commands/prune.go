@@ -82,13 +82,20 @@ func runPruneDryRun(ctx context.Context, d deps, opts pruneOptions) error {
 // and applies it under the daemon's removal lock (see enforce). SIGINT and
 // SIGTERM stop it cleanly (see interruptible): the exit status says so.
 func runPrune(ctx context.Context, d deps, opts pruneOptions) error {
+	return untilInterrupted(ctx, "the journal", func(ctx context.Context) error { return prune(ctx, d, opts) })
+}
+
+// untilInterrupted runs a prune that SIGINT and SIGTERM stop cleanly (see
+// interruptible), and says so in its error: the exit status is the
+// signal's, and every outcome is in journals.
+func untilInterrupted(ctx context.Context, journals string, run func(context.Context) error) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	err := prune(ctx, d, opts)
+	err := run(ctx)
 	var sig interrupted
 	if errors.As(context.Cause(ctx), &sig) && err != nil {
 		return cli.StatusError{StatusCode: sig.exitCode(), Status: fmt.Sprintf(
-			"prune %s: no removal was started after it; every outcome is in the journal", sig)}
+			"prune %s: no removal was started after it; every outcome is in %s", sig, journals)}
 	}
 	return err
 }
