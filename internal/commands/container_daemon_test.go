@@ -9,35 +9,17 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/fixture"
 	"github.com/moby/moby/client"
 )
-
-// staticPlugin builds the plugin once without cgo, as the container image
-// needs it on its empty base.
-var staticPlugin = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "shaper-static-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "docker-shaper")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/docker-shaper")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", errors.New("building the static plugin: " + err.Error() + "\n" + string(out))
-	}
-	return bin, nil
-})
 
 // buildImage builds the container image from contrib/container/Dockerfile
 // on the daemon at host, as contrib/container/build.sh does.

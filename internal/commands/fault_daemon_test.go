@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -142,21 +141,6 @@ func checkJournalTellsTheTruth(t *testing.T, path string, before, after map[stri
 		}
 	}
 }
-
-// pluginBinary builds the plugin once for the tests that run it as the
-// docker CLI does.
-var pluginBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "shaper-fault-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "docker-shaper")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/docker-shaper").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building the plugin: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // cliEnv is a docker CLI's environment with the plugin installed in a
 // config directory of the test's own.
