@@ -104,6 +104,8 @@ type evaluator struct {
 	actions  []Action
 	kept     []Kept
 	warnings []Warning
+	// expectations hold the actions' Expect values (see expect).
+	expectations []Expectation
 
 	// agoTexts are the texts agoText made, by what they depend on.
 	agoTexts map[agoKey]string

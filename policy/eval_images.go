@@ -592,7 +592,7 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 		for i, c := range expired {
 			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.ruleName,
 				Reason: c.reason, Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
-				Range: c.rule.DeclRange, Parent: e.parentOf(img), UntaggedParents: img.UntaggedParents}
+				Range: &c.rule.DeclRange, Parent: e.parentOf(img), UntaggedParents: img.UntaggedParents}
 			if i == len(expired)-1 {
 				switch {
 				case removed[img.ID]:

@@ -119,8 +119,8 @@ func (e *evaluator) planContainers() {
 			Kind: KindContainer, Action: ActionRemove, ID: c.ID, Name: c.Name,
 			Rule: ruleName, Reason: age, Bytes: c.SizeRw,
 			Basis: verb, Timestamp: ts, Force: runningStates[c.State],
-			RemoveVolumes: rule.RemoveVolumes, Range: rule.DeclRange,
-			Expect: Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt},
+			RemoveVolumes: rule.RemoveVolumes, Range: &rule.DeclRange,
+			Expect: e.expect(Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}),
 		}
 		if rule.RemoveVolumes {
 			anon := e.anonymousVolumesOnlyUsedBy(c)
@@ -136,7 +136,7 @@ func (e *evaluator) planContainers() {
 			}
 			if len(anon) > 0 {
 				for _, v := range anon {
-					e.volumesWithContainer[v] = withContainer{c: c, rule: rule.Name(), decl: rule.DeclRange}
+					e.volumesWithContainer[v] = withContainer{c: c, rule: rule.Name(), decl: &rule.DeclRange}
 				}
 				a.Reason += fmt.Sprintf(", with %d anonymous volume(s)", len(anon))
 			}
@@ -200,7 +200,7 @@ func (e *evaluator) planVolumes() {
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
 	for _, v := range vs {
 		if by, gone := e.volumesWithContainer[v.Name]; gone {
-			e.actions = append(e.actions, by.volumeAction(v))
+			e.actions = append(e.actions, e.volumeAction(by, v))
 			continue
 		}
 		rule, ruleName := claimFirst(e, v.Name, e.p.Volumes, e.names.volumes, func(r *VolumeRule) bool { return r.selects(v) })
@@ -211,7 +211,7 @@ func (e *evaluator) planVolumes() {
 			kind: KindVolume, name: v.Name, labels: v.Labels, created: v.CreatedAt, bytes: max(v.Size, 0),
 			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
 			users:       e.containersByVolume[v.Name],
-		}, ruleName, rule.OlderThan, rule.DeclRange)
+		}, ruleName, rule.OlderThan, &rule.DeclRange)
 	}
 }
 
@@ -220,20 +220,31 @@ func (e *evaluator) planVolumes() {
 type withContainer struct {
 	c    *Container
 	rule string
-	decl hcl.Range
+	decl *hcl.Range
 }
 
 // volumeAction is the removal of an anonymous volume that goes with its
 // container: planned, so that check shows it, its bytes count, and prune
 // reports and journals it like any other removal. The daemon removes it
 // with the container; prune only confirms it is gone (Action.WithContainer).
-func (w withContainer) volumeAction(v *Volume) Action {
+func (e *evaluator) volumeAction(w withContainer, v *Volume) Action {
 	return Action{
 		Kind: KindVolume, Action: ActionRemove, Name: v.Name, Rule: w.rule,
 		Reason: "an anonymous volume of container " + w.c.Name + ", removed with it (remove_volumes)",
 		Bytes:  max(v.Size, 0), Basis: "created", Timestamp: v.CreatedAt, Range: w.decl,
-		Expect: Expectation{CreatedAt: v.CreatedAt}, WithContainer: w.c.ID,
+		Expect: e.expect(Expectation{CreatedAt: v.CreatedAt}), WithContainer: w.c.ID,
 	}
+}
+
+// expect returns x at an address of its own for an action's Expect.
+// Expectations are allocated in chunks, not one by one: a host has one
+// per container and volume action, tens of thousands on a large one.
+func (e *evaluator) expect(x Expectation) *Expectation {
+	if len(e.expectations) == cap(e.expectations) {
+		e.expectations = make([]Expectation, 0, max(64, 2*cap(e.expectations)))
+	}
+	e.expectations = append(e.expectations, x)
+	return &e.expectations[len(e.expectations)-1]
 }
 
 // unusedObject is a volume or network: removable only when no container
@@ -250,7 +261,7 @@ type unusedObject struct {
 
 // planUnused decides a claimed volume or network: protected, in use, too
 // young, or removed.
-func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Duration, decl hcl.Range) {
+func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Duration, decl *hcl.Range) {
 	kept := Kept{Kind: o.kind, ID: o.id, Name: o.name, Rule: rule, Basis: "created", Timestamp: o.created}
 	if pr := first(e.blockProtections(o.protectedBy, []string{o.name}, o.labels)); pr != nil {
 		e.keepProtected(kept, pr, rule)
@@ -270,7 +281,7 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 		Bytes: o.bytes, Basis: "created", Timestamp: o.created, Range: decl,
 	}
 	if o.kind == KindVolume {
-		a.Expect.CreatedAt = o.created
+		a.Expect = e.expect(Expectation{CreatedAt: o.created})
 	}
 	e.actions = append(e.actions, a)
 }
@@ -371,7 +382,7 @@ func (e *evaluator) planNetworks() {
 			kind: KindNetwork, id: n.ID, name: n.Name, labels: n.Labels, created: n.Created,
 			protectedBy: func(p *Protect) []Matcher { return p.Networks },
 			users:       e.networkUsers(n),
-		}, ruleName, rule.OlderThan, rule.DeclRange)
+		}, ruleName, rule.OlderThan, &rule.DeclRange)
 	}
 }
 
@@ -436,7 +447,7 @@ func (e *evaluator) planBuildCache() {
 		reason += fmt.Sprintf(", keeping %s of %s", HumanSize(r.KeepStorage), HumanSize(total))
 	}
 	e.actions = append(e.actions, Action{
-		Kind: KindBuildCache, Action: ActionPrune, Rule: KindBuildCache, Reason: reason, Bytes: bytes, Range: r.DeclRange,
+		Kind: KindBuildCache, Action: ActionPrune, Rule: KindBuildCache, Reason: reason, Bytes: bytes, Range: &r.DeclRange,
 		BuildCache: r,
 	})
 }

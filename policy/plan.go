@@ -62,6 +62,10 @@ type Daemon struct {
 
 // Action is one removal. The JSON field set depends on Kind, as the plan
 // contract shows; the extra fields exist for prune (re-checks) and explain.
+//
+// A large host's plan has tens of thousands of actions, so what only some
+// kinds carry is behind a pointer (Expect, BuildCache) and what every
+// action of a rule shares is shared (Range).
 type Action struct {
 	Kind   string
 	Action string
@@ -79,13 +83,13 @@ type Action struct {
 	Rank int
 	// RemoveVolumes is set on container actions of rules with remove_volumes.
 	RemoveVolumes bool
+	// Force is set on container actions for running containers, which the
+	// daemon only removes with force; images are never forced.
+	Force bool
 	// WithContainer is, on a volume action, the ID of the container whose
 	// removal (RemoveVolumes) takes the volume with it: the volume goes
 	// when that container does, not on its own.
 	WithContainer string
-	// Force is set on container actions for running containers, which the
-	// daemon only removes with force; images are never forced.
-	Force bool
 	// Digests are the image's repo digests, for the journal.
 	Digests []string
 	// Parent is, on an image action, the image it is built on when the
@@ -94,13 +98,16 @@ type Action struct {
 	// UntaggedParents are, on an image action, the intermediate images the
 	// daemon may delete with this image (see Image.UntaggedParents).
 	UntaggedParents []string
-	// Range is the rule's declaration in the policy file.
-	Range hcl.Range
+	// Range is the rule's declaration in the policy file: the rule's own
+	// DeclRange, shared by its actions and the policy, so read-only.
+	Range *hcl.Range
 
 	// Expect is the object as the plan saw it: what prune re-checks just
 	// before acting, so that a plan carries everything its execution
-	// needs and nothing reaches back into the policy or the snapshot.
-	Expect Expectation
+	// needs and nothing reaches back into the policy or the snapshot. It
+	// is set on container and volume actions; nil on the kinds prune does
+	// not re-check (images, networks, build cache).
+	Expect *Expectation
 	// BuildCache holds the prune's parameters on a build cache action.
 	BuildCache *BuildCacheRule
 }

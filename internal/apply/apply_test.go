@@ -497,10 +497,10 @@ func TestApplyContainersVolumesNetworksCache(t *testing.T) {
 	}
 	ctr := func(id string, force, vols bool) policy.Action {
 		return policy.Action{Kind: policy.KindContainer, Action: "remove", ID: id, Name: strings.TrimPrefix(id, "c-"), Rule: "container.t",
-			Force: force, RemoveVolumes: vols, Bytes: 10, Expect: expect[id]}
+			Force: force, RemoveVolumes: vols, Bytes: 10, Expect: new(expect[id])}
 	}
 	vol := func(name string) policy.Action {
-		return policy.Action{Kind: policy.KindVolume, Action: "remove", Name: name, Rule: "volume.t", Expect: policy.Expectation{CreatedAt: started}}
+		return policy.Action{Kind: policy.KindVolume, Action: "remove", Name: name, Rule: "volume.t", Expect: &policy.Expectation{CreatedAt: started}}
 	}
 	actions := []policy.Action{
 		ctr("c-exited", false, true),
@@ -592,7 +592,7 @@ func TestApplyJournalsIntentsBeforeOutcomes(t *testing.T) {
 	f.containers["c1"] = &Container{Name: "c1", State: "exited"}
 	j := &recordingJournal{}
 	actions := []policy.Action{
-		{Kind: policy.KindContainer, Action: "remove", ID: "c1", Name: "c1", Expect: policy.Expectation{State: "exited"}},
+		{Kind: policy.KindContainer, Action: "remove", ID: "c1", Name: "c1", Expect: &policy.Expectation{State: "exited"}},
 		imageAction("remove", "a:1", 1, 10),
 		imageAction("remove", "gone:1", 2, 10), // skipped at its re-check: no intent
 	}
@@ -802,11 +802,11 @@ func TestApplyVolumesWithTheirContainer(t *testing.T) {
 	f.volumes["anon-left"] = Volume{CreatedAt: started} // the daemon did not remove it with c-old
 	ctr := func(id string) policy.Action {
 		return policy.Action{Kind: policy.KindContainer, Action: "remove", ID: id, Name: strings.TrimPrefix(id, "c-"), Rule: "container.t",
-			RemoveVolumes: true, Expect: exp}
+			RemoveVolumes: true, Expect: &exp}
 	}
 	vol := func(name, with string) policy.Action {
 		return policy.Action{Kind: policy.KindVolume, Action: "remove", Name: name, Rule: "container.t", Bytes: 700,
-			WithContainer: with, Expect: policy.Expectation{CreatedAt: started}}
+			WithContainer: with, Expect: &policy.Expectation{CreatedAt: started}}
 	}
 	rep, err := Apply(context.Background(), f, []policy.Action{
 		ctr("c-job"), ctr("c-kept"), ctr("c-old"),

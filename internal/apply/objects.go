@@ -11,7 +11,7 @@ import (
 // container removes one container unless it changed since the plan.
 func (a *applier) container(ctx context.Context, i int) {
 	act := a.actions[i]
-	planned := act.Expect
+	planned := expected(act)
 	cur, err := a.api.InspectContainer(ctx, act.ID)
 	if err != nil {
 		a.finishInspectErr(i, "container", err)
@@ -34,6 +34,15 @@ func (a *applier) container(ctx context.Context, i int) {
 		return
 	}
 	a.finish(i, OutcomeRemoved, "", max(act.Bytes, 0))
+}
+
+// expected is what the plan saw of the action's object, the zero value
+// when it recorded nothing.
+func expected(act policy.Action) policy.Expectation {
+	if act.Expect == nil {
+		return policy.Expectation{}
+	}
+	return *act.Expect
 }
 
 // finishInspectErr records a failed re-check of one object.
@@ -63,7 +72,7 @@ func (a *applier) volume(ctx context.Context, i int) {
 		a.finishInspectErr(i, "volume", err)
 		return
 	}
-	if planned := act.Expect; !planned.CreatedAt.IsZero() && !cur.CreatedAt.IsZero() &&
+	if planned := expected(act); !planned.CreatedAt.IsZero() && !cur.CreatedAt.IsZero() &&
 		!planned.CreatedAt.Equal(cur.CreatedAt) {
 		a.finish(i, OutcomeSkipped, "volume recreated since the plan", 0)
 		return
