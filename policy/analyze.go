@@ -95,7 +95,7 @@ func Analyze(p *Policy, s Snapshot) (Plan, Analysis) {
 		protected[k.Rule]++
 	}
 	add := func(name, kind string) {
-		st := RuleStats{Rule: name, Kind: kind, Claimed: e.claimed[name], Protected: protected[name], Overlaps: e.overlaps[name]}
+		st := RuleStats{Rule: name, Kind: kind, Claimed: e.claimedBy(name), Protected: protected[name], Overlaps: e.overlaps[name]}
 		if d := due[name]; d != nil {
 			st.Due, st.BytesDue = d.Due, d.BytesDue
 		}
@@ -120,8 +120,8 @@ func Analyze(p *Policy, s Snapshot) (Plan, Analysis) {
 		add(r.Name(), KindNetwork)
 	}
 	if p.BuildCache != nil {
-		e.claimed[KindBuildCache] = len(s.BuildCache.Records)
 		add(KindBuildCache, KindBuildCache)
+		a.Rules[len(a.Rules)-1].Claimed = len(s.BuildCache.Records)
 	}
 	for _, name := range builtins {
 		add(name, "builtin")

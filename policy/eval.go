@@ -89,14 +89,10 @@ type evaluator struct {
 	// container (remove_volumes), so no volume rule plans them again.
 	volumesWithContainer map[string]withContainer
 
-	// names are the rules' names, index for index with the policy's lists.
-	names struct{ images, containers, volumes, networks []string }
-
-	// usage counts, per rule name, objects its selectors matched and objects
-	// it claimed; shadowedBy names the earlier rule that took its matches.
-	matched    map[string]int
-	claimed    map[string]int
-	shadowedBy map[string]string
+	// rules are what the evaluation knows of each rule, index for index
+	// with the policy's lists; usage is the same, by rule name.
+	rules struct{ images, containers, volumes, networks []ruleMeta }
+	usage map[string]*ruleUsage
 	// overlaps, when set (Analyze), lists per claiming rule the objects
 	// later rules match too.
 	overlaps map[string][]Overlap
@@ -120,17 +116,15 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 		containersByImage:    make(map[string][]*Container),
 		removedContainers:    make(map[string]bool),
 		volumesWithContainer: make(map[string]withContainer),
-		matched:              make(map[string]int),
-		claimed:              make(map[string]int),
-		shadowedBy:           make(map[string]string),
+		usage:                make(map[string]*ruleUsage),
 	}
 	for i := range s.Images {
 		e.imagesByID[s.Images[i].ID] = &s.Images[i]
 	}
-	e.names.images = ruleNames(p.Images)
-	e.names.containers = ruleNames(p.Containers)
-	e.names.volumes = ruleNames(p.Volumes)
-	e.names.networks = ruleNames(p.Networks)
+	e.rules.images = ruleMetas(e, p.Images)
+	e.rules.containers = ruleMetas(e, p.Containers)
+	e.rules.volumes = ruleMetas(e, p.Volumes)
+	e.rules.networks = ruleMetas(e, p.Networks)
 	e.volumesByName = make(map[string]*Volume, len(s.Volumes))
 	for i := range s.Volumes {
 		if _, dup := e.volumesByName[s.Volumes[i].Name]; !dup {
@@ -160,26 +154,75 @@ func indexOnce(index map[string][]*Container, keys []string, c *Container) {
 	}
 }
 
+// ruleMeta is what one evaluation knows of a rule besides the rule: its
+// name, computed once rather than once per object, and its usage.
+type ruleMeta struct {
+	name  string
+	usage *ruleUsage
+}
+
+// ruleUsage counts the objects a rule's selectors matched and those it
+// claimed; shadowedBy names the earlier rule that took its first match.
+// Rules of one name share it.
+type ruleUsage struct {
+	matched, claimed int
+	shadowedBy       string
+}
+
+// ruleMetas lists the rules' names and usage, index for index.
+func ruleMetas[R interface{ Name() string }](e *evaluator, rules []R) []ruleMeta {
+	metas := make([]ruleMeta, len(rules))
+	for i, r := range rules {
+		name := r.Name()
+		u := e.usage[name]
+		if u == nil {
+			u = &ruleUsage{}
+			e.usage[name] = u
+		}
+		metas[i] = ruleMeta{name, u}
+	}
+	return metas
+}
+
+// claimedBy is how many objects the rule of that name claimed.
+func (e *evaluator) claimedBy(name string) int {
+	if u := e.usage[name]; u != nil {
+		return u.claimed
+	}
+	return 0
+}
+
+// triesAfterClaim reports whether a rule must still be tried on objects an
+// earlier rule claimed. The warnings only need the matches of a rule that
+// has claimed nothing: once it claims something it is neither unused nor
+// shadowed, and trying it on every later object (each tag against every
+// rule) was most of the matching. Analyze lists every overlap, so it tries
+// them all.
+func (e *evaluator) triesAfterClaim(u *ruleUsage) bool {
+	return e.overlaps != nil || u.claimed == 0
+}
+
 // noteMatch records that rule's selectors matched an object (named what)
 // that claimer (possibly rule itself) claimed, for the claimed-nothing and
 // shadowing warnings, and for Analyze's overlaps.
-func (e *evaluator) noteMatch(what, rule, claimer string) {
-	e.matched[rule]++
-	if rule == claimer {
-		e.claimed[rule]++
+func (e *evaluator) noteMatch(what string, rule, claimer *ruleMeta) {
+	u := rule.usage
+	u.matched++
+	if u == claimer.usage {
+		u.claimed++
 		return
 	}
-	if _, ok := e.shadowedBy[rule]; !ok {
-		e.shadowedBy[rule] = claimer
+	if u.shadowedBy == "" {
+		u.shadowedBy = claimer.name
 	}
 	if e.overlaps != nil {
-		ov := e.overlaps[claimer]
+		ov := e.overlaps[claimer.name]
 		if n := len(ov); n > 0 && ov[n-1].Object == what {
-			ov[n-1].Also = append(ov[n-1].Also, rule)
+			ov[n-1].Also = append(ov[n-1].Also, rule.name)
 		} else {
-			ov = append(ov, Overlap{Object: what, Also: []string{rule}})
+			ov = append(ov, Overlap{Object: what, Also: []string{rule.name}})
 		}
-		e.overlaps[claimer] = ov
+		e.overlaps[claimer.name] = ov
 	}
 }
 
@@ -238,17 +281,18 @@ func (e *evaluator) ruleRefs() []ruleRef {
 // and those whose every match an earlier rule took.
 func (e *evaluator) finishWarnings() {
 	for _, r := range e.ruleRefs() {
+		u := e.usage[r.name]
 		switch {
-		case e.matched[r.name] == 0:
+		case u.matched == 0:
 			if e.p.QuietUnclaimed {
 				continue
 			}
 			e.warnings = append(e.warnings, ruleWarning(r.decl,
 				"rule %s claimed nothing: no %s on this host match its selectors", r.name, r.noun))
-		case e.claimed[r.name] == 0:
+		case u.claimed == 0:
 			e.warnings = append(e.warnings, ruleWarning(r.decl,
 				"rule %s is shadowed by %s: every one of the %d %s it matches is claimed by the earlier rule",
-				r.name, e.shadowedBy[r.name], e.matched[r.name], r.noun))
+				r.name, u.shadowedBy, u.matched, r.noun))
 		}
 	}
 }

@@ -91,17 +91,19 @@ func (e *evaluator) planImages() {
 	var unmatched []string
 	for i, img := range images {
 		if len(img.Tags) == 0 {
-			if r, name := e.claimUntagged(img); r != nil {
+			if j := e.claimUntagged(img); j >= 0 {
+				r, name := e.p.Images[j], e.rules.images[j].name
 				claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, rule: r, ruleName: name}))
 			}
 			continue
 		}
 		for _, ref := range sortedTags[i] {
-			r, name := e.claimTag(img, ref)
-			if r == nil {
+			j := e.claimTag(img, ref)
+			if j < 0 {
 				unmatched = append(unmatched, ref)
 				continue
 			}
+			r, name := e.p.Images[j], e.rules.images[j].name
 			claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, ref: ref, rule: r, ruleName: name}))
 		}
 	}
@@ -164,12 +166,12 @@ func (e *evaluator) hasTagRules() bool {
 	return false
 }
 
-func (e *evaluator) claimTag(img *Image, ref string) (*ImageRule, string) {
-	return claimFirst(e, ref, e.p.Images, e.names.images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
+func (e *evaluator) claimTag(img *Image, ref string) int {
+	return claimFirst(e, ref, e.p.Images, e.rules.images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
 }
 
-func (e *evaluator) claimUntagged(img *Image) (*ImageRule, string) {
-	return claimFirst(e, ShortID(img.ID), e.p.Images, e.names.images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
+func (e *evaluator) claimUntagged(img *Image) int {
+	return claimFirst(e, ShortID(img.ID), e.p.Images, e.rules.images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
 }
 
 // stamp is an image's timestamp on some basis, and whether it is only a

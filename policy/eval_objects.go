@@ -94,10 +94,11 @@ func (e *evaluator) planContainers() {
 
 	for _, c := range cs {
 		refs := e.containerImageRefs(c)
-		rule, ruleName := claimFirst(e, c.Name, e.p.Containers, e.names.containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
-		if rule == nil {
+		i := claimFirst(e, c.Name, e.p.Containers, e.rules.containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
+		if i < 0 {
 			continue
 		}
+		rule, ruleName := e.p.Containers[i], e.rules.containers[i].name
 		ts, verb := containerTime(c)
 		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: ruleName, Basis: verb, Timestamp: ts}
 		if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels)); pr != nil {
@@ -203,10 +204,11 @@ func (e *evaluator) planVolumes() {
 			e.actions = append(e.actions, e.volumeAction(by, v))
 			continue
 		}
-		rule, ruleName := claimFirst(e, v.Name, e.p.Volumes, e.names.volumes, func(r *VolumeRule) bool { return r.selects(v) })
-		if rule == nil {
+		i := claimFirst(e, v.Name, e.p.Volumes, e.rules.volumes, func(r *VolumeRule) bool { return r.selects(v) })
+		if i < 0 {
 			continue
 		}
+		rule, ruleName := e.p.Volumes[i], e.rules.volumes[i].name
 		e.planUnused(unusedObject{
 			kind: KindVolume, name: v.Name, labels: v.Labels, created: v.CreatedAt, bytes: max(v.Size, 0),
 			protectedBy: func(p *Protect) []Matcher { return p.Volumes },
@@ -286,33 +288,25 @@ func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Durat
 	e.actions = append(e.actions, a)
 }
 
-// claimFirst returns the first rule (in file order) that selects an
-// object (what names it: a tag, a name), or nil, and its name, recording every rule that
-// matched for the warnings and the analysis. names are the rules' names,
-// index for index: computed once per evaluation, not once per object.
-func claimFirst[R comparable](e *evaluator, what string, rules []R, names []string, selects func(R) bool) (R, string) {
-	var first R
-	firstName := ""
-	found := false
+// claimFirst returns the index of the first rule (in file order) that
+// selects an object (what names it: a tag, a name), or -1, recording the
+// rules that matched for the warnings and the analysis (see
+// triesAfterClaim). meta is the rules', index for index.
+func claimFirst[R any](e *evaluator, what string, rules []R, meta []ruleMeta, selects func(R) bool) int {
+	first := -1
 	for i, r := range rules {
+		if first >= 0 && !e.triesAfterClaim(meta[i].usage) {
+			continue
+		}
 		if !selects(r) {
 			continue
 		}
-		if !found {
-			first, firstName, found = r, names[i], true
+		if first < 0 {
+			first = i
 		}
-		e.noteMatch(what, names[i], firstName)
+		e.noteMatch(what, &meta[i], &meta[first])
 	}
-	return first, firstName
-}
-
-// ruleNames lists the rules' names, index for index.
-func ruleNames[R interface{ Name() string }](rules []R) []string {
-	names := make([]string, len(rules))
-	for i, r := range rules {
-		names[i] = r.Name()
-	}
-	return names
+	return first
 }
 
 // ageCondition applies an older_than condition to a timestamp. It returns
@@ -374,10 +368,11 @@ func (e *evaluator) planNetworks() {
 		if !n.userDefined() {
 			continue
 		}
-		rule, ruleName := claimFirst(e, n.Name, e.p.Networks, e.names.networks, func(r *NetworkRule) bool { return r.selects(n) })
-		if rule == nil {
+		i := claimFirst(e, n.Name, e.p.Networks, e.rules.networks, func(r *NetworkRule) bool { return r.selects(n) })
+		if i < 0 {
 			continue
 		}
+		rule, ruleName := e.p.Networks[i], e.rules.networks[i].name
 		e.planUnused(unusedObject{
 			kind: KindNetwork, id: n.ID, name: n.Name, labels: n.Labels, created: n.Created,
 			protectedBy: func(p *Protect) []Matcher { return p.Networks },
