@@ -74,6 +74,12 @@ type evaluator struct {
 
 	imagesByID        map[string]*Image
 	containersByImage map[string][]*Container
+	// index numbers the images' IDs, by position (see imageIndex); facts
+	// are what each image's claims share; slot is scratch for
+	// groupByImage, one number per image.
+	index []int32
+	facts []imageFacts
+	slot  []int32
 	// volumesByName, containersByVolume and containersByNetwork (by the
 	// network's ID or name, as containers name it either way) answer
 	// "which volume", "who mounts it" and "who is attached" without a
@@ -102,6 +108,9 @@ type evaluator struct {
 	warnings []Warning
 	// expectations hold the actions' Expect values (see expect).
 	expectations []Expectation
+
+	// protects are the protect blocks' protections, index for index.
+	protects []blockProtection
 
 	// agoTexts are the texts agoText made, by what they depend on.
 	agoTexts map[agoKey]string
@@ -139,6 +148,7 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 		indexOnce(e.containersByVolume, c.Volumes, c)
 		indexOnce(e.containersByNetwork, c.Networks, c)
 	}
+	e.protects = blockProtectionsOf(p.Protects)
 	e.warnings = append(e.warnings, p.Warnings...)
 	return e
 }

@@ -3,7 +3,6 @@ package policy
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -27,14 +26,46 @@ func splitTag(ref string) refParts {
 	return refParts{ref, ""}
 }
 
+// imageRef is a tag as the matchers read it: whole, for regular
+// expressions, and in its familiar form split into its parts, for
+// reference globs. A tag is tried against image rules and protections
+// alike: it is split once, not once per pattern.
+type imageRef struct {
+	full  string
+	split ref
+}
+
+func newImageRef(s string) imageRef {
+	return imageRef{full: s, split: parseRef(NormalizeRef(s))}
+}
+
+// anyRefMatch is anyMatch for a tag already split.
+func anyRefMatch(ms []Matcher, r *imageRef) bool {
+	for _, m := range ms {
+		if g, ok := m.(*refGlob); ok {
+			if g.matchSplit(r.split) {
+				return true
+			}
+		} else if m.Match(r.full) {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *ImageRule) selectsTag(ref string, img *Image) bool {
+	tag := newImageRef(ref)
+	return r.selectsRef(&tag, img)
+}
+
+func (r *ImageRule) selectsRef(ref *imageRef, img *Image) bool {
 	if r.Dangling || len(r.Match) == 0 && len(r.Labels) == 0 {
 		return false
 	}
-	if len(r.Match) > 0 && !anyMatch(r.Match, ref) {
+	if len(r.Match) > 0 && !anyRefMatch(r.Match, ref) {
 		return false
 	}
-	return labelsMatch(r.Labels, img.Labels) && !anyMatch(r.Exclude, ref)
+	return labelsMatch(r.Labels, img.Labels) && !anyRefMatch(r.Exclude, ref)
 }
 
 // selectsUntagged says whether a dangling rule claims an untagged image.
@@ -54,64 +85,33 @@ func (r *ImageRule) expiresByConditions() bool {
 
 // claim is one tag (or one untagged image, with ref "") claimed by a rule.
 //
-// A host has one per tag, so the fields are few and packed (the repository
-// is split off ref when ranking, the basis is the rule's): 100,000 tags
-// make 100,000 claims.
+// A host has one per tag, 100,000 on a large one, so a claim is small: the
+// image and the rule by position, no copy of what they know (the image's
+// times are its imageFacts, the repository is split off ref when ranking),
+// and the expiry worked out only for the kept claims that have one.
 type claim struct {
-	img  *Image
-	ref  string
-	rule *ImageRule
-	// ruleName is rule.Name(), computed once per evaluation.
-	ruleName string
-
-	prot      *Protection
-	rank      int
-	expired   bool
-	tsLower   bool // ts is a lower bound on the age (see stamp)
-	reason    string
-	ts        time.Time
-	expiresAt time.Time
+	ref    string
+	reason string
+	prot   *Protection
+	img    int32 // position in the snapshot's images
+	rule   int32 // position in the policy's image rules
+	rank   int32
+	// expired: the claim goes. waiting: it stays only until its age
+	// conditions hold (see expiry).
+	expired, waiting bool
 }
 
 func (e *evaluator) planImages() {
-	images, sortedTags := e.sortedImages()
-
-	// Every claim lives in one block, sized up front: one allocation
-	// instead of one per tag, and pointers into it stay valid.
-	n := 0
-	for _, tags := range sortedTags {
-		n += max(len(tags), 1)
+	order := e.sortedImages()
+	e.index = e.imageIndex()
+	e.slot = make([]int32, len(e.s.Images))
+	e.facts = e.imageFacts()
+	claims, unmatched := e.claimImages(order)
+	inRuleOrder, byRule := claimsByRule(claims, len(e.p.Images))
+	for i, r := range e.p.Images {
+		e.decideRule(r, byRule[i])
 	}
-	block := make([]claim, 0, n)
-	keep := func(c claim) *claim {
-		block = append(block, c)
-		return &block[len(block)-1]
-	}
-	claimsByRule := make(map[*ImageRule][]*claim)
-	var unmatched []string
-	for i, img := range images {
-		if len(img.Tags) == 0 {
-			if j := e.claimUntagged(img); j >= 0 {
-				r, name := e.p.Images[j], e.rules.images[j].name
-				claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, rule: r, ruleName: name}))
-			}
-			continue
-		}
-		for _, ref := range sortedTags[i] {
-			j := e.claimTag(img, ref)
-			if j < 0 {
-				unmatched = append(unmatched, ref)
-				continue
-			}
-			r, name := e.p.Images[j], e.rules.images[j].name
-			claimsByRule[r] = append(claimsByRule[r], keep(claim{img: img, ref: ref, rule: r, ruleName: name}))
-		}
-	}
-
-	for _, r := range e.p.Images {
-		e.decideRule(r, claimsByRule[r])
-	}
-	e.emitImages(images, claimsByRule)
+	e.emitImages(order, inRuleOrder)
 
 	if len(unmatched) > 0 && e.hasTagRules() {
 		e.warnings = append(e.warnings, Warning{Message: fmt.Sprintf(
@@ -119,42 +119,58 @@ func (e *evaluator) planImages() {
 	}
 }
 
-// sortedImages returns the snapshot's images in plan order (by their first
-// tag in sorted order, then ID; untagged images last, by ID) and each
-// one's tags sorted, index for index. The tags are sorted once per image:
-// sorting them inside the comparison made the sort allocate per compare.
-func (e *evaluator) sortedImages() ([]*Image, [][]string) {
-	type entry struct {
-		img  *Image
-		tags []string
-	}
-	entries := make([]entry, len(e.s.Images))
-	for i := range e.s.Images {
-		img := &e.s.Images[i]
-		tags := img.Tags
+// sortedImage is an image in plan order, with its tags sorted.
+type sortedImage struct {
+	pos  int32 // position in the snapshot's images
+	tags []string
+}
+
+// sortedImages returns the snapshot's images in plan order: by their first
+// tag in sorted order, then ID; untagged images last, by ID. The tags are
+// sorted once per image: sorting them inside the comparison made the sort
+// allocate per compare.
+func (e *evaluator) sortedImages() []sortedImage {
+	images := e.s.Images
+	order := make([]sortedImage, len(images))
+	for i := range images {
+		tags := images[i].Tags
 		if !slices.IsSorted(tags) {
 			tags = slices.Sorted(slices.Values(tags))
 		}
-		entries[i] = entry{img, tags}
+		order[i] = sortedImage{int32(i), tags}
 	}
-	// The order of the key first tag + "\x00" + ID, untagged ones keyed
-	// "\xff" + ID: no reference holds a NUL or a 0xff byte.
-	sort.Slice(entries, func(i, j int) bool {
-		a, b := entries[i], entries[j]
+	slices.SortFunc(order, func(a, b sortedImage) int {
 		if (len(a.tags) == 0) != (len(b.tags) == 0) {
-			return len(b.tags) == 0
+			if len(b.tags) == 0 {
+				return -1
+			}
+			return 1
 		}
-		if len(a.tags) > 0 && a.tags[0] != b.tags[0] {
-			return a.tags[0] < b.tags[0]
+		if len(a.tags) > 0 {
+			if c := strings.Compare(a.tags[0], b.tags[0]); c != 0 {
+				return c
+			}
 		}
-		return a.img.ID < b.img.ID
+		return strings.Compare(images[a.pos].ID, images[b.pos].ID)
 	})
-	images := make([]*Image, len(entries))
-	tags := make([][]string, len(entries))
-	for i, en := range entries {
-		images[i], tags[i] = en.img, en.tags
+	return order
+}
+
+// imageIndex numbers the snapshot's image IDs: the position of the last
+// image of each ID (as imagesByID has it), for every image. What the plan
+// decides per image it decides per ID, and a snapshot may list an ID
+// twice; positions index slices where IDs keyed maps, which hashed
+// 71-byte IDs several times per tag.
+func (e *evaluator) imageIndex() []int32 {
+	byID := make(map[string]int32, len(e.s.Images))
+	for i := range e.s.Images {
+		byID[e.s.Images[i].ID] = int32(i)
 	}
-	return images, tags
+	index := make([]int32, len(e.s.Images))
+	for i := range e.s.Images {
+		index[i] = byID[e.s.Images[i].ID]
+	}
+	return index
 }
 
 func (e *evaluator) hasTagRules() bool {
@@ -166,12 +182,67 @@ func (e *evaluator) hasTagRules() bool {
 	return false
 }
 
-func (e *evaluator) claimTag(img *Image, ref string) int {
-	return claimFirst(e, ref, e.p.Images, e.rules.images, func(r *ImageRule) bool { return r.selectsTag(ref, img) })
+// claimImages has every tag (and untagged image) claimed by its first
+// rule, in plan order, with the protection that keeps it, if any: the
+// claims, and the tags no rule claims.
+func (e *evaluator) claimImages(order []sortedImage) ([]claim, []string) {
+	// Every claim lives in one block, sized up front: one allocation
+	// instead of one per tag, and pointers into it stay valid.
+	n := 0
+	for _, im := range order {
+		n += max(len(im.tags), 1)
+	}
+	claims := make([]claim, 0, n)
+	var unmatched []string
+	for _, im := range order {
+		img := &e.s.Images[im.pos]
+		if len(img.Tags) == 0 {
+			if i := e.claimUntagged(img); i >= 0 {
+				claims = append(claims, claim{img: im.pos, rule: int32(i), prot: e.firstImageProtection(im.pos, &imageRef{})})
+			}
+			continue
+		}
+		for _, tag := range im.tags {
+			ref := newImageRef(tag)
+			i := e.claimTag(img, &ref)
+			if i < 0 {
+				unmatched = append(unmatched, tag)
+				continue
+			}
+			claims = append(claims, claim{img: im.pos, ref: tag, rule: int32(i), prot: e.firstImageProtection(im.pos, &ref)})
+		}
+	}
+	return claims, unmatched
+}
+
+func (e *evaluator) claimTag(img *Image, ref *imageRef) int {
+	return claimFirst(e, ref.full, e.p.Images, e.rules.images, func(r *ImageRule) bool { return r.selectsRef(ref, img) })
 }
 
 func (e *evaluator) claimUntagged(img *Image) int {
 	return claimFirst(e, ShortID(img.ID), e.p.Images, e.rules.images, func(r *ImageRule) bool { return r.selectsUntagged(img) })
+}
+
+// claimsByRule lists each rule's claims, in plan order, index for index
+// with the rules, and all of them in that order: the rules' lists are
+// windows of it.
+func claimsByRule(claims []claim, rules int) ([]*claim, [][]*claim) {
+	counts := make([]int, rules)
+	for i := range claims {
+		counts[claims[i].rule]++
+	}
+	all := make([]*claim, len(claims))
+	byRule := make([][]*claim, rules)
+	start := 0
+	for r, n := range counts {
+		byRule[r] = all[start : start : start+n]
+		start += n
+	}
+	for i := range claims {
+		c := &claims[i]
+		byRule[c.rule] = append(byRule[c.rule], c)
+	}
+	return all, byRule
 }
 
 // stamp is an image's timestamp on some basis, and whether it is only a
@@ -224,15 +295,32 @@ func (e *evaluator) lastUsed(img *Image) stamp {
 	return s
 }
 
+// imageFacts are what every claim of an image shares, worked out once per
+// image rather than once per tag: its times, and the containers that
+// keep it in use after this plan.
+type imageFacts struct {
+	seen, lastUsed stamp
+	inUse          *Protection // nil when no container that stays uses it
+}
+
+func (e *evaluator) imageFacts() []imageFacts {
+	facts := make([]imageFacts, len(e.s.Images))
+	for i := range e.s.Images {
+		img := &e.s.Images[i]
+		facts[i] = imageFacts{seen: e.seen(img), lastUsed: e.lastUsed(img), inUse: e.inUse(img)}
+	}
+	return facts
+}
+
 // imageTime returns the image's timestamp on a basis.
-func (e *evaluator) imageTime(img *Image, b Basis) stamp {
+func (e *evaluator) imageTime(pos int32, b Basis) stamp {
 	switch b {
 	case BasisCreated:
-		return stamp{t: img.Created}
+		return stamp{t: e.s.Images[pos].Created}
 	case BasisLastUsed:
-		return e.lastUsed(img)
+		return e.facts[pos].lastUsed
 	}
-	return e.seen(img)
+	return e.facts[pos].seen
 }
 
 // agoText is how a reason gives an age: "seen 9d ago", or "seen ≥ 9d ago
@@ -275,15 +363,22 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 	if len(claims) == 0 {
 		return
 	}
-	for _, c := range claims {
-		st := e.imageTime(c.img, r.AgeBasis)
-		c.ts, c.tsLower = st.t, st.lowerBound
-		c.prot = e.firstImageProtection(c.img, c.ref)
-	}
 	e.rank(r, claims)
-	for _, c := range claims {
-		if c.prot == nil && r.expiresByConditions() {
-			e.applyConditions(r, c)
+	if r.expiresByConditions() {
+		var prev *claim
+		for _, c := range claims {
+			if c.prot != nil {
+				continue
+			}
+			if prev != nil && prev.img == c.img && prev.rank == c.rank {
+				// An image's tags share its times and, within a
+				// repository, its rank: the same decision, and one
+				// reason text for them all.
+				c.reason, c.expired, c.waiting = prev.reason, prev.expired, prev.waiting
+			} else {
+				e.applyConditions(r, c)
+			}
+			prev = c
 		}
 	}
 	if r.MaxSize > 0 {
@@ -292,8 +387,8 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 	if r.AgeBasis == BasisCreated {
 		var old []string
 		for _, c := range claims {
-			if c.img.Created.Before(y2k) {
-				old = append(old, displayRef(c))
+			if e.s.Images[c.img].Created.Before(y2k) {
+				old = append(old, e.displayRef(c))
 			}
 		}
 		if len(old) > 0 {
@@ -304,32 +399,113 @@ func (e *evaluator) decideRule(r *ImageRule, claims []*claim) {
 	}
 }
 
-func displayRef(c *claim) string {
+func (e *evaluator) displayRef(c *claim) string {
 	if c.ref == "" {
-		return ShortID(c.img.ID)
+		return ShortID(e.s.Images[c.img].ID)
 	}
 	return c.ref
+}
+
+// imageGroups are claims grouped by image ID: group g is
+// claims[starts[g]:starts[g+1]], of the ID numbered ids[g] (see
+// imageIndex). Groups are in the order of their first claim, and each
+// keeps the claims' order.
+type imageGroups struct {
+	claims []*claim
+	starts []int32
+	ids    []int32
+}
+
+func (g *imageGroups) count() int { return len(g.ids) }
+
+func (g *imageGroups) group(i int) []*claim { return g.claims[g.starts[i]:g.starts[i+1]] }
+
+// groupByImage groups claims by image ID, in two passes over them and
+// without a map: e.slot, one number per image, is its scratch, left as it
+// was found (zero).
+func (e *evaluator) groupByImage(claims []*claim) imageGroups {
+	var g imageGroups
+	var sizes []int32
+	for _, c := range claims {
+		id := e.index[c.img]
+		if e.slot[id] == 0 {
+			g.ids = append(g.ids, id)
+			sizes = append(sizes, 0)
+			e.slot[id] = int32(len(g.ids))
+		}
+		sizes[e.slot[id]-1]++
+	}
+	g.starts = make([]int32, len(g.ids)+1)
+	for i, n := range sizes {
+		g.starts[i+1] = g.starts[i] + n
+	}
+	next := sizes
+	copy(next, g.starts)
+	g.claims = make([]*claim, len(claims))
+	for _, c := range claims {
+		i := e.slot[e.index[c.img]] - 1
+		g.claims[next[i]] = c
+		next[i]++
+	}
+	for _, id := range g.ids {
+		e.slot[id] = 0
+	}
+	return g
 }
 
 // rank numbers the distinct images of each repository among the rule's
 // claims, 1 being the newest (or highest version). Every tag of an image in
 // that repository shares its rank.
 func (e *evaluator) rank(r *ImageRule, claims []*claim) {
-	byRepo := make(map[string][]*claim)
-	for _, c := range claims {
-		repo := splitTag(c.ref).repo
-		byRepo[repo] = append(byRepo[repo], c)
+	for _, group := range groupByRepository(claims) {
+		e.rankRepository(r, group)
 	}
-	for _, group := range byRepo {
-		entries := rankEntries(r, group)
-		sort.SliceStable(entries, func(i, j int) bool { return entries[i].before(&entries[j], r.OrderBy) })
-		rankOf := make(map[*Image]int, len(entries))
-		for i, en := range entries {
-			rankOf[en.img] = i + 1
+}
+
+// groupByRepository splits claims by the repository of their tag, each
+// group in claim order.
+func groupByRepository(claims []*claim) [][]*claim {
+	index := make(map[string]int)
+	var groups [][]*claim
+	last, lastRepo := -1, ""
+	for _, c := range claims {
+		// Claims come image by image, so mostly in runs of one repository:
+		// only a change of repository is looked up.
+		if repo := splitTag(c.ref).repo; last < 0 || repo != lastRepo {
+			g, ok := index[repo]
+			if !ok {
+				g = len(groups)
+				index[repo] = g
+				groups = append(groups, nil)
+			}
+			last, lastRepo = g, repo
 		}
-		for _, c := range group {
-			if n, ok := rankOf[c.img]; ok {
-				c.rank = n
+		groups[last] = append(groups[last], c)
+	}
+	return groups
+}
+
+// rankRepository ranks the images (by ID) of one repository's claims.
+func (e *evaluator) rankRepository(r *ImageRule, claims []*claim) {
+	images := e.groupByImage(claims)
+	entries := make([]rankEntry, images.count())
+	for i := range entries {
+		first := images.group(i)[0]
+		entries[i] = rankEntry{img: &e.s.Images[first.img], pos: first.img, group: int32(i),
+			ts: e.imageTime(first.img, r.AgeBasis).t}
+		if r.OrderBy == OrderVersion {
+			entries[i].version = highestVersion(images.group(i))
+		}
+	}
+	// The order is total (IDs differ), so an unstable sort ranks alike.
+	slices.SortFunc(entries, func(a, b rankEntry) int { return a.compare(&b, r.OrderBy) })
+	for i, en := range entries {
+		for _, c := range images.group(int(en.group)) {
+			// The image whose claim came first stands for its ID: should
+			// the snapshot list the ID twice, the other image's tags
+			// have no rank, as ranks go by image.
+			if c.img == en.pos {
+				c.rank = int32(i + 1)
 			}
 		}
 	}
@@ -340,64 +516,66 @@ func (e *evaluator) rank(r *ImageRule, claims []*claim) {
 // the highest version among its tags in the group.
 type rankEntry struct {
 	img     *Image
+	pos     int32 // img's position in the snapshot
+	group   int32 // its claims' group
 	ts      time.Time
 	version *versionKey
 }
 
-// rankEntries lists the distinct images (by ID, the first claim's image
-// standing for them) of one repository's claims, in claim order.
-func rankEntries(r *ImageRule, group []*claim) []rankEntry {
-	var entries []rankEntry
-	index := make(map[string]int, len(group))
-	for _, c := range group {
-		i, ok := index[c.img.ID]
-		if !ok {
-			i = len(entries)
-			index[c.img.ID] = i
-			entries = append(entries, rankEntry{img: c.img, ts: c.ts})
+// highestVersion is the highest version among the claims' tags, nil when
+// none is one. Tags are parsed into two keys in turn, and only the
+// highest is kept.
+func highestVersion(claims []*claim) *versionKey {
+	var best, next versionKey
+	found := false
+	for _, c := range claims {
+		if !parseVersionInto(splitTag(c.ref).tag, &next) {
+			continue
 		}
-		en := &entries[i]
-		if r.OrderBy == OrderVersion {
-			if v := parseVersion(splitTag(c.ref).tag); v != nil && (en.version == nil || v.greater(en.version)) {
-				en.version = v
-			}
+		if !found || next.greater(&best) {
+			best, next = next, best
+			found = true
 		}
 	}
-	return entries
+	if !found {
+		return nil
+	}
+	return &versionKey{segs: slices.Clone(best.segs), pre: best.pre}
 }
 
-// before is the ranking's order: by version first when the rule orders by
-// version (versions before non-versions), then newest first, then the
+// compare is the ranking's order: by version first when the rule orders
+// by version (versions before non-versions), then newest first, then the
 // newest build, then by ID.
-func (a *rankEntry) before(b *rankEntry, order Order) bool {
+func (a *rankEntry) compare(b *rankEntry, order Order) int {
 	if order == OrderVersion {
 		switch {
 		case a.version != nil && b.version == nil:
-			return true
+			return -1
 		case a.version == nil && b.version != nil:
-			return false
-		case a.version != nil && b.version != nil && !a.version.equal(b.version):
-			return a.version.greater(b.version)
+			return 1
+		case a.version != nil && b.version != nil:
+			if c := a.version.compare(b.version); c != 0 {
+				return -c
+			}
 		}
 	}
-	if !a.ts.Equal(b.ts) {
-		return a.ts.After(b.ts)
+	if c := b.ts.Compare(a.ts); c != 0 {
+		return c
 	}
-	if !a.img.Created.Equal(b.img.Created) {
-		return a.img.Created.After(b.img.Created)
+	if c := b.img.Created.Compare(a.img.Created); c != 0 {
+		return c
 	}
-	return a.img.ID < b.img.ID
+	return strings.Compare(a.img.ID, b.img.ID)
 }
 
 // applyConditions expires a claim that is beyond keep and meets every age
-// condition the rule sets; otherwise it records why it stays and until when.
+// condition the rule sets; otherwise it records why it stays (and marks it
+// waiting when only its age keeps it: see expiry).
 func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
-	if r.HasKeep && c.rank <= r.Keep {
-		c.reason = "rank " + strconv.Itoa(c.rank) + " of keep " + strconv.Itoa(r.Keep)
+	if r.HasKeep && int(c.rank) <= r.Keep {
+		c.reason = "rank " + strconv.Itoa(int(c.rank)) + " of keep " + strconv.Itoa(r.Keep)
 		return
 	}
-	// One builder for the reason: there is one per claim, 100,000 on a
-	// large host.
 	var b strings.Builder
 	b.Grow(128)
 	next := func() {
@@ -407,30 +585,26 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 	}
 	if r.HasKeep {
 		b.WriteString("rank ")
-		b.WriteString(strconv.Itoa(c.rank))
+		b.WriteString(strconv.Itoa(int(c.rank)))
 		b.WriteString(" beyond keep ")
 		b.WriteString(strconv.Itoa(r.Keep))
 	}
+	ts := e.imageTime(c.img, r.AgeBasis)
 	met := true
-	var expiresAt time.Time
 	if r.OlderThan > 0 {
-		old, at := e.olderThan(c.ts, r.OlderThan)
-		expiresAt = laterOf(expiresAt, at)
 		word := ", older than "
-		if !old {
+		if old, _ := e.olderThan(ts.t, r.OlderThan); !old {
 			met, word = false, ", younger than "
 		}
 		next()
-		b.WriteString(e.agoText(basisWord(c.rule.AgeBasis), stamp{c.ts, c.tsLower}))
+		b.WriteString(e.agoText(basisWord(r.AgeBasis), ts))
 		b.WriteString(word)
 		b.WriteString(FormatDuration(r.OlderThan))
 	}
 	if r.UnusedFor > 0 {
-		last := e.lastUsed(c.img)
-		old, at := e.olderThan(last.t, r.UnusedFor)
-		expiresAt = laterOf(expiresAt, at)
+		last := e.facts[c.img].lastUsed
 		word := ", unused for over "
-		if !old {
+		if old, _ := e.olderThan(last.t, r.UnusedFor); !old {
 			met, word = false, ", used within "
 		}
 		next()
@@ -440,14 +614,26 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 	}
 	if r.OlderThan == 0 && r.UnusedFor == 0 {
 		next()
-		b.WriteString(e.agoText(basisWord(c.rule.AgeBasis), stamp{c.ts, c.tsLower}))
+		b.WriteString(e.agoText(basisWord(r.AgeBasis), ts))
 	}
 	c.reason = b.String()
-	if met {
-		c.expired = true
-	} else {
-		c.expiresAt = expiresAt
+	c.expired, c.waiting = met, !met
+}
+
+// expiry is when a waiting claim's age conditions all hold: the latest of
+// the times each becomes true. Only kept claims show it, so it is worked
+// out when they are written rather than stored in every claim.
+func (e *evaluator) expiry(r *ImageRule, c *claim) time.Time {
+	var at time.Time
+	if r.OlderThan > 0 {
+		_, t := e.olderThan(e.imageTime(c.img, r.AgeBasis).t, r.OlderThan)
+		at = laterOf(at, t)
 	}
+	if r.UnusedFor > 0 {
+		_, t := e.olderThan(e.facts[c.img].lastUsed.t, r.UnusedFor)
+		at = laterOf(at, t)
+	}
+	return at
 }
 
 // applyBudget evicts the rule's least recently used images that are neither
@@ -461,22 +647,22 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 		if total <= r.MaxSize {
 			break
 		}
-		img := cand.img
-		total -= img.Size
-		for _, c := range b.byImage[img.ID] {
+		total -= cand.img.Size
+		over := fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s",
+			limit, startTotal, e.agoText("last used", cand.lastUsed))
+		for _, c := range b.images.group(cand.group) {
 			if c.expired {
 				continue
 			}
-			c.expired = true
-			c.expiresAt = time.Time{}
-			c.reason = joinReason(rankPart(r, c), fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s",
-				limit, startTotal, e.agoText("last used", cand.lastUsed)))
+			c.expired, c.waiting = true, false
+			c.reason = joinReason(rankPart(r, c), over)
 		}
 	}
 	if !r.expiresByConditions() {
+		within := fmt.Sprintf("within max_size %s (rule total %s)", limit, HumanSize(total))
 		for _, c := range claims {
 			if !c.expired && c.prot == nil {
-				c.reason = joinReason(rankPart(r, c), fmt.Sprintf("within max_size %s (rule total %s)", limit, HumanSize(total)))
+				c.reason = joinReason(rankPart(r, c), within)
 			}
 		}
 	}
@@ -486,57 +672,51 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 // size of the images that keep a claim after keep and ages, and the images
 // the budget may evict, least recently used first.
 type budget struct {
-	byImage    map[string][]*claim
+	images     imageGroups
 	total      int64
 	candidates []budgetCandidate
 }
 
 type budgetCandidate struct {
 	img      *Image
+	group    int // its claims' group in budget.images
 	lastUsed stamp
 }
 
 // budgetCandidates weighs a rule's claims for its max_size: an image counts
 // when one of its claims has not expired, and may be evicted unless one of
-// its claims is protected or kept by rank. Each candidate's last use is
-// computed once, not on every comparison of the sort.
+// its claims is protected or kept by rank.
 func (e *evaluator) budgetCandidates(r *ImageRule, claims []*claim) budget {
-	b := budget{byImage: make(map[string][]*claim)}
-	var order []*Image
-	for _, c := range claims {
-		if _, ok := b.byImage[c.img.ID]; !ok {
-			order = append(order, c.img)
-		}
-		b.byImage[c.img.ID] = append(b.byImage[c.img.ID], c)
-	}
-	for _, img := range order {
+	b := budget{images: e.groupByImage(claims)}
+	for g := range b.images.count() {
+		group := b.images.group(g)
 		remaining, evictable := false, true
-		for _, c := range b.byImage[img.ID] {
+		for _, c := range group {
 			if !c.expired {
 				remaining = true
 			}
-			if c.prot != nil || r.HasKeep && c.rank <= r.Keep {
+			if c.prot != nil || r.HasKeep && int(c.rank) <= r.Keep {
 				evictable = false
 			}
 		}
 		if !remaining {
 			continue
 		}
+		img := &e.s.Images[group[0].img]
 		b.total += img.Size
 		if evictable {
-			b.candidates = append(b.candidates, budgetCandidate{img, e.lastUsed(img)})
+			b.candidates = append(b.candidates, budgetCandidate{img, g, e.facts[group[0].img].lastUsed})
 		}
 	}
-	cs := b.candidates
-	sort.SliceStable(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		if !a.lastUsed.t.Equal(b.lastUsed.t) {
-			return a.lastUsed.t.Before(b.lastUsed.t)
+	// The order is total (IDs differ), so an unstable sort evicts alike.
+	slices.SortFunc(b.candidates, func(a, b budgetCandidate) int {
+		if c := a.lastUsed.t.Compare(b.lastUsed.t); c != 0 {
+			return c
 		}
-		if !a.img.Created.Equal(b.img.Created) {
-			return a.img.Created.Before(b.img.Created)
+		if c := a.img.Created.Compare(b.img.Created); c != 0 {
+			return c
 		}
-		return a.img.ID < b.img.ID
+		return strings.Compare(a.img.ID, b.img.ID)
 	})
 	return b
 }
@@ -548,56 +728,72 @@ func rankPart(r *ImageRule, c *claim) string {
 	return fmt.Sprintf("rank %d beyond keep %d", c.rank, r.Keep)
 }
 
+// claimsByID are the claims of each image ID as the plan lists them: by
+// tag, and the claims of one tag in rule order.
+type claimsByID struct {
+	groups imageGroups
+	of     []int32 // by ID number: 1 + its group, 0 for none
+}
+
+func (e *evaluator) claimsByID(inRuleOrder []*claim) claimsByID {
+	byID := claimsByID{groups: e.groupByImage(inRuleOrder), of: make([]int32, len(e.s.Images))}
+	byRef := func(a, b *claim) int { return strings.Compare(a.ref, b.ref) }
+	for g, id := range byID.groups.ids {
+		byID.of[id] = int32(g + 1)
+		if group := byID.groups.group(g); !slices.IsSortedFunc(group, byRef) {
+			slices.SortStableFunc(group, byRef)
+		}
+	}
+	return byID
+}
+
+// claims returns the claims of the ID numbered id.
+func (b *claimsByID) claims(id int32) []*claim {
+	if g := b.of[id]; g > 0 {
+		return b.groups.group(int(g - 1))
+	}
+	return nil
+}
+
 // emitImages turns claims into actions and kept entries, image by image:
 // expired tags are untagged, and the last tag of an image that loses every
 // tag (and is neither used nor a parent) is a removal that frees its bytes.
-func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*claim) {
-	byImage := make(map[string][]*claim, len(images))
-	nExpired, nKept := 0, 0
-	for _, r := range e.p.Images {
-		for _, c := range claimsByRule[r] {
-			byImage[c.img.ID] = append(byImage[c.img.ID], c)
-			if c.expired {
-				nExpired++
-			} else {
-				nKept++
-			}
+func (e *evaluator) emitImages(order []sortedImage, inRuleOrder []*claim) {
+	byID := e.claimsByID(inRuleOrder)
+	nExpired := 0
+	for _, c := range inRuleOrder {
+		if c.expired {
+			nExpired++
 		}
-	}
-	for _, cl := range byImage {
-		sort.SliceStable(cl, func(i, j int) bool { return cl[i].ref < cl[j].ref })
 	}
 	// Every claim becomes one action or one kept entry: size both once,
 	// with room for the volumes, networks and build cache planned next,
-	// rather than growing 400-byte actions one at a time.
+	// rather than growing them one entry at a time.
 	e.actions = slices.Grow(e.actions, nExpired+len(e.s.Volumes)+len(e.s.Networks)+1)
-	e.kept = slices.Grow(e.kept, nKept+len(e.s.Volumes)+len(e.s.Networks))
-	removed := e.removedImages(images, byImage)
+	e.kept = slices.Grow(e.kept, len(inRuleOrder)-nExpired+len(e.s.Volumes)+len(e.s.Networks))
+	removed := e.removedImages(order, &byID)
 	var expired []*claim
-	for _, img := range images {
-		claims := byImage[img.ID]
+	var protected protectedReasons
+	for _, im := range order {
+		img := &e.s.Images[im.pos]
+		id := e.index[im.pos]
 		expired = expired[:0]
-		for _, c := range claims {
+		for _, c := range byID.claims(id) {
 			if c.expired {
 				expired = append(expired, c)
 				continue
 			}
-			k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: c.ruleName, Reason: c.reason,
-				Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, ExpiresAt: c.expiresAt}
-			if c.prot != nil {
-				k.Rule, k.Protected = c.prot.Rule, true
-				k.Reason = c.prot.Reason + " (claimed by " + c.ruleName + ")"
-				k.ExpiresAt = time.Time{}
-			}
-			e.kept = append(e.kept, k)
+			e.kept = append(e.kept, e.keptImage(img, c, &protected))
 		}
+		parent := e.parentOf(img)
 		for i, c := range expired {
-			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: c.ruleName,
-				Reason: c.reason, Basis: string(c.rule.AgeBasis), Timestamp: c.ts, Rank: c.rank, Digests: img.Digests,
-				Range: &c.rule.DeclRange, Parent: e.parentOf(img), UntaggedParents: img.UntaggedParents}
+			r := e.p.Images[c.rule]
+			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: e.rules.images[c.rule].name,
+				Reason: c.reason, Basis: string(r.AgeBasis), Timestamp: e.imageTime(c.img, r.AgeBasis).t, Rank: int(c.rank),
+				Digests: img.Digests, Range: &r.DeclRange, Parent: parent, UntaggedParents: img.UntaggedParents}
 			if i == len(expired)-1 {
 				switch {
-				case removed[img.ID]:
+				case removed[id]:
 					a.Action = ActionRemove
 					a.Bytes = img.Size
 					switch {
@@ -618,28 +814,63 @@ func (e *evaluator) emitImages(images []*Image, claimsByRule map[*ImageRule][]*c
 	}
 }
 
-// removedImages decides which images the plan removes, not only untags:
-// those that lose every tag (or, untagged, are claimed and expire) and
-// whose every child image goes in the same plan; prune removes the
-// children first. An image known to have children that the snapshot does
-// not hold is only untagged.
-func (e *evaluator) removedImages(images []*Image, byImage map[string][]*claim) map[string]bool {
-	children := make(map[string][]*Image)
-	for _, img := range images {
-		if img.ParentID != "" {
-			children[img.ParentID] = append(children[img.ParentID], img)
+// keptImage is the kept entry of a claim of img that stays.
+func (e *evaluator) keptImage(img *Image, c *claim, protected *protectedReasons) Kept {
+	r := e.p.Images[c.rule]
+	k := Kept{Kind: KindImage, Ref: c.ref, ID: img.ID, Rule: e.rules.images[c.rule].name, Reason: c.reason,
+		Basis: string(r.AgeBasis), Timestamp: e.imageTime(c.img, r.AgeBasis).t, Rank: int(c.rank)}
+	if c.waiting {
+		k.ExpiresAt = e.expiry(r, c)
+	}
+	if c.prot != nil {
+		k.Rule, k.Protected = c.prot.Rule, true
+		k.Reason = protected.text(c.prot, e.rules.images[c.rule].name)
+		k.ExpiresAt = time.Time{}
+	}
+	return k
+}
+
+// protectedReasons makes the reason of a protected claim, "<the
+// protection's reason> (claimed by <rule>)", once for a run of claims of
+// one protection and one rule: mostly the tags of one image.
+type protectedReasons struct {
+	prot   *Protection
+	rule   string
+	reason string
+}
+
+func (p *protectedReasons) text(prot *Protection, rule string) string {
+	if prot != p.prot || rule != p.rule {
+		p.prot, p.rule = prot, rule
+		p.reason = prot.Reason + " (claimed by " + rule + ")"
+	}
+	return p.reason
+}
+
+// removedImages decides which images (by ID number) the plan removes, not
+// only untags: those that lose every tag (or, untagged, are claimed and
+// expire) and whose every child image goes in the same plan; prune removes
+// the children first. An image known to have children that the snapshot
+// does not hold is only untagged.
+func (e *evaluator) removedImages(order []sortedImage, byID *claimsByID) []bool {
+	children := make(map[string][]int32)
+	for _, im := range order {
+		if parent := e.s.Images[im.pos].ParentID; parent != "" {
+			children[parent] = append(children[parent], im.pos)
 		}
 	}
-	removed := make(map[string]bool)
-	decided := make(map[string]bool)
-	var decide func(img *Image) bool
-	decide = func(img *Image) bool {
-		if decided[img.ID] {
-			return removed[img.ID]
+	removed := make([]bool, len(e.s.Images))
+	decided := make([]bool, len(e.s.Images))
+	var decide func(pos int32) bool
+	decide = func(pos int32) bool {
+		id := e.index[pos]
+		if decided[id] {
+			return removed[id]
 		}
-		decided[img.ID] = true // a cycle (a corrupt snapshot) keeps its images
+		decided[id] = true // a cycle (a corrupt snapshot) keeps its images
+		img := &e.s.Images[pos]
 		expired := 0
-		for _, c := range byImage[img.ID] {
+		for _, c := range byID.claims(id) {
 			if c.expired {
 				expired++
 			}
@@ -654,11 +885,11 @@ func (e *evaluator) removedImages(images []*Image, byImage map[string][]*claim) 
 				}
 			}
 		}
-		removed[img.ID] = ok
+		removed[id] = ok
 		return ok
 	}
-	for _, img := range images {
-		decide(img)
+	for _, im := range order {
+		decide(im.pos)
 	}
 	return removed
 }

@@ -25,12 +25,28 @@ func first(ps []Protection) *Protection {
 	return &ps[0]
 }
 
+// blockProtection is what one protect block says of what it keeps, by
+// name or by labels: made once per evaluation, not once per object kept.
+type blockProtection struct{ byName, byLabels Protection }
+
+func blockProtectionsOf(protects []*Protect) []blockProtection {
+	out := make([]blockProtection, len(protects))
+	for i, pr := range protects {
+		name := pr.Name()
+		out[i] = blockProtection{
+			byName:   Protection{name, "protected by " + name},
+			byLabels: Protection{name, "protected by " + name + " (labels)"},
+		}
+	}
+	return out
+}
+
 // blockProtections lists every protect block selecting an object by one of
 // names (with pick choosing the block's name list) or by its labels, in
 // file order.
 func (e *evaluator) blockProtections(pick func(*Protect) []Matcher, names []string, labels map[string]string) []Protection {
 	var out []Protection
-	for _, pr := range e.p.Protects {
+	for i, pr := range e.p.Protects {
 		byName := false
 		for _, n := range names {
 			if anyMatch(pick(pr), n) {
@@ -40,9 +56,9 @@ func (e *evaluator) blockProtections(pick func(*Protect) []Matcher, names []stri
 		}
 		switch {
 		case byName:
-			out = append(out, Protection{pr.Name(), "protected by " + pr.Name()})
+			out = append(out, e.protects[i].byName)
 		case len(pr.Labels) > 0 && labelsMatch(pr.Labels, labels):
-			out = append(out, Protection{pr.Name(), "protected by " + pr.Name() + " (labels)"})
+			out = append(out, e.protects[i].byLabels)
 		}
 	}
 	return out
@@ -70,12 +86,8 @@ func (e *evaluator) imageProtections(img *Image, ref string) []Protection {
 // in precedence order: remaining users, the latest tag, being a parent.
 func (e *evaluator) builtinImageProtections(img *Image, ref string) []Protection {
 	var out []Protection
-	if users := e.remainingUsers(img.ID); len(users) > 0 {
-		userNames := make([]string, len(users))
-		for i, u := range users {
-			userNames[i] = u.Name
-		}
-		out = append(out, Protection{BuiltinInUse, "in use by container " + Examples(userNames, 3)})
+	if pr := e.inUse(img); pr != nil {
+		out = append(out, *pr)
 	}
 	if e.p.ProtectLatest && ref != "" && splitTag(ref).tag == "latest" {
 		out = append(out, Protection{BuiltinLatest, "latest tags are protected"})
@@ -86,12 +98,29 @@ func (e *evaluator) builtinImageProtections(img *Image, ref string) []Protection
 	return out
 }
 
-// firstImageProtection is first(e.imageProtections(img, ref)), the one
-// protection that decides, found without building the others: the
-// engine asks it for every claimed tag.
-func (e *evaluator) firstImageProtection(img *Image, ref string) *Protection {
-	for _, pr := range e.p.Protects {
-		byName := ref != "" && anyMatch(pr.Images, ref)
+// inUse is the protection of an image that containers staying after this
+// plan use, or nil.
+func (e *evaluator) inUse(img *Image) *Protection {
+	users := e.remainingUsers(img.ID)
+	if len(users) == 0 {
+		return nil
+	}
+	names := make([]string, len(users))
+	for i, u := range users {
+		names[i] = u.Name
+	}
+	return &Protection{BuiltinInUse, "in use by container " + Examples(names, 3)}
+}
+
+// firstImageProtection is first(e.imageProtections(img, ref.full)) for
+// the image at pos in the snapshot (ref is zero for an untagged image),
+// the one protection that decides, found without building the others:
+// the engine asks it for every claimed tag. It shares the protections it
+// returns: the protect blocks', and the image's facts.
+func (e *evaluator) firstImageProtection(pos int32, ref *imageRef) *Protection {
+	img := &e.s.Images[pos]
+	for i, pr := range e.p.Protects {
+		byName := ref.full != "" && anyRefMatch(pr.Images, ref)
 		for _, d := range img.Digests {
 			if byName {
 				break
@@ -100,10 +129,18 @@ func (e *evaluator) firstImageProtection(img *Image, ref string) *Protection {
 		}
 		switch {
 		case byName:
-			return &Protection{pr.Name(), "protected by " + pr.Name()}
+			return &e.protects[i].byName
 		case len(pr.Labels) > 0 && labelsMatch(pr.Labels, img.Labels):
-			return &Protection{pr.Name(), "protected by " + pr.Name() + " (labels)"}
+			return &e.protects[i].byLabels
 		}
 	}
-	return first(e.builtinImageProtections(img, ref))
+	switch {
+	case e.facts[pos].inUse != nil:
+		return e.facts[pos].inUse
+	case e.p.ProtectLatest && ref.full != "" && splitTag(ref.full).tag == "latest":
+		return &Protection{BuiltinLatest, "latest tags are protected"}
+	case img.HasChildren && ref.full == "":
+		return &Protection{BuiltinInUse, "parent of other images"}
+	}
+	return nil
 }

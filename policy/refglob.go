@@ -35,7 +35,11 @@ type refAlt struct {
 // and the tag, so a reference with a digest and no tag has nothing for it
 // to match; a digest pattern matches the repository and the digest.
 func (m *refGlob) Match(ref string) bool {
-	r := parseRef(NormalizeRef(ref))
+	return m.matchSplit(parseRef(NormalizeRef(ref)))
+}
+
+// matchSplit is Match for a reference already normalised and split.
+func (m *refGlob) matchSplit(r ref) bool {
 	for _, a := range m.alts {
 		part := r.tag
 		if a.digest {

@@ -25,22 +25,33 @@ type versionKey struct {
 // parseVersion returns nil for tags that are not versions ("latest",
 // "pr-12"); those rank after every version.
 func parseVersion(tag string) *versionKey {
-	if k, ok := parsePlainVersion(tag); ok {
-		return k
+	var k versionKey
+	if !parseVersionInto(tag, &k) {
+		return nil
+	}
+	return &k
+}
+
+// parseVersionInto is parseVersion into k, whose storage it reuses:
+// ranking by version parses every tag of the rule. It reports whether the
+// tag is a version.
+func parseVersionInto(tag string, k *versionKey) bool {
+	if isVersion, ok := readPlainVersion(tag, k); ok {
+		return isVersion
 	}
 	v, err := version.NewVersion(tag)
 	if err != nil {
-		return nil
+		return false
 	}
 	segs := v.Segments64()
 	for len(segs) > 0 && segs[len(segs)-1] == 0 {
 		segs = segs[:len(segs)-1]
 	}
-	k := &versionKey{segs: segs}
+	k.segs, k.pre = segs, nil
 	if pre := v.Prerelease(); pre != "" {
 		k.pre = strings.Split(pre, ".")
 	}
-	return k
+	return true
 }
 
 func (a *versionKey) greater(b *versionKey) bool { return a.compare(b) > 0 }
@@ -108,28 +119,41 @@ func cmpInt(x, y int64) int {
 // reads exactly as go-version does. ok is false for anything else
 // ("1.2.3-rc.1", "1.2+build"), which go-version parses.
 func parsePlainVersion(tag string) (k *versionKey, ok bool) {
+	var key versionKey
+	if isVersion, ok := readPlainVersion(tag, &key); !isVersion {
+		return nil, ok
+	}
+	return &key, true
+}
+
+// readPlainVersion is parsePlainVersion into k, whose storage it reuses;
+// isVersion reports whether the tag is a version.
+func readPlainVersion(tag string, k *versionKey) (isVersion, ok bool) {
 	s := strings.TrimPrefix(tag, "v")
 	if s == "" || s[0] < '0' || s[0] > '9' {
-		return nil, true
+		return false, true
 	}
-	var segs []int64
-	for part := range strings.SplitSeq(s, ".") {
+	segs := k.segs[:0]
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ".")
 		if part == "" {
-			return nil, false
+			return false, false
 		}
 		for i := 0; i < len(part); i++ {
 			if part[i] < '0' || part[i] > '9' {
-				return nil, false
+				return false, false
 			}
 		}
 		n, err := strconv.ParseInt(part, 10, 64)
 		if err != nil {
-			return nil, false // out of range: go-version's error, not ours to guess
+			return false, false // out of range: go-version's error, not ours to guess
 		}
 		segs = append(segs, n)
 	}
 	for len(segs) > 0 && segs[len(segs)-1] == 0 {
 		segs = segs[:len(segs)-1]
 	}
-	return &versionKey{segs: segs}, true
+	k.segs, k.pre = segs, nil
+	return true, true
 }
