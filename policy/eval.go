@@ -25,8 +25,11 @@ func Evaluate(p *Policy, s Snapshot) Plan {
 // evaluate makes the plan; it is Evaluate's body, which Analyze shares.
 func (e *evaluator) evaluate() Plan {
 	p, s := e.p, e.s
-	e.planContainers()
-	e.planImages()
+	e.decideContainers()
+	images := e.decideImages()
+	e.reserve(images)
+	e.emitContainers()
+	e.emitImages(images)
 	e.planVolumes()
 	e.planNetworks()
 	e.planBuildCache()
@@ -72,7 +75,9 @@ type evaluator struct {
 	s   Snapshot
 	now time.Time
 
-	imagesByID        map[string]*Image
+	// imageByID is the position of the last image of each ID in the
+	// snapshot.
+	imageByID         map[string]int32
 	containersByImage map[string][]*Container
 	// index numbers the images' IDs, by position (see imageIndex); facts
 	// are what each image's claims share; slot is scratch for
@@ -103,6 +108,9 @@ type evaluator struct {
 	// later rules match too.
 	overlaps map[string][]Overlap
 
+	// containers are the decisions about containers, in plan order.
+	containers []containerDecision
+
 	actions  []Action
 	kept     []Kept
 	warnings []Warning
@@ -111,6 +119,9 @@ type evaluator struct {
 
 	// protects are the protect blocks' protections, index for index.
 	protects []blockProtection
+
+	// reasonBuf is where applyConditions writes reasons.
+	reasonBuf []byte
 
 	// agoTexts are the texts agoText made, by what they depend on.
 	agoTexts map[agoKey]string
@@ -121,14 +132,14 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 		p:                    p,
 		s:                    s,
 		now:                  s.Now,
-		imagesByID:           make(map[string]*Image, len(s.Images)),
-		containersByImage:    make(map[string][]*Container),
+		imageByID:            make(map[string]int32, len(s.Images)),
+		containersByImage:    make(map[string][]*Container, len(s.Containers)),
 		removedContainers:    make(map[string]bool),
 		volumesWithContainer: make(map[string]withContainer),
 		usage:                make(map[string]*ruleUsage),
 	}
 	for i := range s.Images {
-		e.imagesByID[s.Images[i].ID] = &s.Images[i]
+		e.imageByID[s.Images[i].ID] = int32(i)
 	}
 	e.rules.images = ruleMetas(e, p.Images)
 	e.rules.containers = ruleMetas(e, p.Containers)
@@ -140,8 +151,8 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 			e.volumesByName[s.Volumes[i].Name] = &s.Volumes[i]
 		}
 	}
-	e.containersByVolume = make(map[string][]*Container)
-	e.containersByNetwork = make(map[string][]*Container)
+	e.containersByVolume = make(map[string][]*Container, len(s.Volumes))
+	e.containersByNetwork = make(map[string][]*Container, len(s.Networks))
 	for i := range s.Containers {
 		c := &s.Containers[i]
 		e.containersByImage[c.ImageID] = append(e.containersByImage[c.ImageID], c)
@@ -151,6 +162,33 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 	e.protects = blockProtectionsOf(p.Protects)
 	e.warnings = append(e.warnings, p.Warnings...)
 	return e
+}
+
+// image is the snapshot's image of that ID (the last, should it list the
+// ID twice), or nil.
+func (e *evaluator) image(id string) *Image {
+	if i, ok := e.imageByID[id]; ok {
+		return &e.s.Images[i]
+	}
+	return nil
+}
+
+// reserve sizes the plan's lists once every container and image is
+// decided: an entry for each, and room for the volumes, networks and
+// build cache planned last. Grown as they were written, the lists were
+// copied over and over, 280-byte actions and all; sized once they are
+// allocated once.
+func (e *evaluator) reserve(images imagePlan) {
+	removed := 0
+	for _, d := range e.containers {
+		if d.remove {
+			removed++
+		}
+	}
+	rest := len(e.s.Volumes) + len(e.s.Networks)
+	e.actions = make([]Action, 0, removed+images.expired+rest+1)
+	e.kept = make([]Kept, 0, len(e.containers)-removed+len(images.claims)-images.expired+rest)
+	e.expectations = make([]Expectation, 0, removed+len(e.s.Volumes))
 }
 
 // indexOnce adds c under each of keys, once per key even when c lists a

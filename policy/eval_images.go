@@ -101,7 +101,17 @@ type claim struct {
 	expired, waiting bool
 }
 
-func (e *evaluator) planImages() {
+// imagePlan is what deciding the images leaves for writing them out: the
+// images in plan order, their claims in rule order, and how many expire.
+type imagePlan struct {
+	order   []sortedImage
+	claims  []*claim
+	expired int
+}
+
+// decideImages claims every tag (and untagged image) and decides, rule by
+// rule, what stays and what goes.
+func (e *evaluator) decideImages() imagePlan {
 	order := e.sortedImages()
 	e.index = e.imageIndex()
 	e.slot = make([]int32, len(e.s.Images))
@@ -111,12 +121,17 @@ func (e *evaluator) planImages() {
 	for i, r := range e.p.Images {
 		e.decideRule(r, byRule[i])
 	}
-	e.emitImages(order, inRuleOrder)
-
 	if len(unmatched) > 0 && e.hasTagRules() {
 		e.warnings = append(e.warnings, Warning{Message: fmt.Sprintf(
 			"%d tag(s) matched no image rule and are kept: %s", len(unmatched), Examples(unmatched, 5))})
 	}
+	plan := imagePlan{order: order, claims: inRuleOrder}
+	for _, c := range inRuleOrder {
+		if c.expired {
+			plan.expired++
+		}
+	}
+	return plan
 }
 
 // sortedImage is an image in plan order, with its tags sorted.
@@ -157,18 +172,14 @@ func (e *evaluator) sortedImages() []sortedImage {
 }
 
 // imageIndex numbers the snapshot's image IDs: the position of the last
-// image of each ID (as imagesByID has it), for every image. What the plan
-// decides per image it decides per ID, and a snapshot may list an ID
-// twice; positions index slices where IDs keyed maps, which hashed
-// 71-byte IDs several times per tag.
+// image of each ID (imageByID), for every image. What the plan decides
+// per image it decides per ID, and a snapshot may list an ID twice;
+// positions index slices where IDs keyed maps, which hashed 71-byte IDs
+// several times per tag.
 func (e *evaluator) imageIndex() []int32 {
-	byID := make(map[string]int32, len(e.s.Images))
-	for i := range e.s.Images {
-		byID[e.s.Images[i].ID] = int32(i)
-	}
 	index := make([]int32, len(e.s.Images))
 	for i := range e.s.Images {
-		index[i] = byID[e.s.Images[i].ID]
+		index[i] = e.imageByID[e.s.Images[i].ID]
 	}
 	return index
 }
@@ -463,24 +474,36 @@ func (e *evaluator) rank(r *ImageRule, claims []*claim) {
 }
 
 // groupByRepository splits claims by the repository of their tag, each
-// group in claim order.
+// group in claim order, the groups windows of one slice.
 func groupByRepository(claims []*claim) [][]*claim {
-	index := make(map[string]int)
-	var groups [][]*claim
-	last, lastRepo := -1, ""
-	for _, c := range claims {
+	index := make(map[string]int32)
+	groupOf := make([]int32, len(claims))
+	var sizes []int
+	last, lastRepo := int32(-1), ""
+	for i, c := range claims {
 		// Claims come image by image, so mostly in runs of one repository:
 		// only a change of repository is looked up.
 		if repo := splitTag(c.ref).repo; last < 0 || repo != lastRepo {
 			g, ok := index[repo]
 			if !ok {
-				g = len(groups)
+				g = int32(len(sizes))
 				index[repo] = g
-				groups = append(groups, nil)
+				sizes = append(sizes, 0)
 			}
 			last, lastRepo = g, repo
 		}
-		groups[last] = append(groups[last], c)
+		groupOf[i] = last
+		sizes[last]++
+	}
+	all := make([]*claim, len(claims))
+	groups := make([][]*claim, len(sizes))
+	start := 0
+	for g, n := range sizes {
+		groups[g] = all[start : start : start+n]
+		start += n
+	}
+	for i, c := range claims {
+		groups[groupOf[i]] = append(groups[groupOf[i]], c)
 	}
 	return groups
 }
@@ -576,18 +599,19 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 		c.reason = "rank " + strconv.Itoa(int(c.rank)) + " of keep " + strconv.Itoa(r.Keep)
 		return
 	}
-	var b strings.Builder
-	b.Grow(128)
+	// The reason is written in one buffer for the whole evaluation and
+	// copied out at its exact size: a builder allocated per reason.
+	b := e.reasonBuf[:0]
 	next := func() {
-		if b.Len() > 0 {
-			b.WriteString(", ")
+		if len(b) > 0 {
+			b = append(b, ", "...)
 		}
 	}
 	if r.HasKeep {
-		b.WriteString("rank ")
-		b.WriteString(strconv.Itoa(int(c.rank)))
-		b.WriteString(" beyond keep ")
-		b.WriteString(strconv.Itoa(r.Keep))
+		b = append(b, "rank "...)
+		b = strconv.AppendInt(b, int64(c.rank), 10)
+		b = append(b, " beyond keep "...)
+		b = strconv.AppendInt(b, int64(r.Keep), 10)
 	}
 	ts := e.imageTime(c.img, r.AgeBasis)
 	met := true
@@ -597,9 +621,9 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 			met, word = false, ", younger than "
 		}
 		next()
-		b.WriteString(e.agoText(basisWord(r.AgeBasis), ts))
-		b.WriteString(word)
-		b.WriteString(FormatDuration(r.OlderThan))
+		b = append(b, e.agoText(basisWord(r.AgeBasis), ts)...)
+		b = append(b, word...)
+		b = append(b, FormatDuration(r.OlderThan)...)
 	}
 	if r.UnusedFor > 0 {
 		last := e.facts[c.img].lastUsed
@@ -608,15 +632,16 @@ func (e *evaluator) applyConditions(r *ImageRule, c *claim) {
 			met, word = false, ", used within "
 		}
 		next()
-		b.WriteString(e.agoText("last used", last))
-		b.WriteString(word)
-		b.WriteString(FormatDuration(r.UnusedFor))
+		b = append(b, e.agoText("last used", last)...)
+		b = append(b, word...)
+		b = append(b, FormatDuration(r.UnusedFor)...)
 	}
 	if r.OlderThan == 0 && r.UnusedFor == 0 {
 		next()
-		b.WriteString(e.agoText(basisWord(r.AgeBasis), ts))
+		b = append(b, e.agoText(basisWord(r.AgeBasis), ts)...)
 	}
-	c.reason = b.String()
+	c.reason = string(b)
+	e.reasonBuf = b
 	c.expired, c.waiting = met, !met
 }
 
@@ -758,23 +783,12 @@ func (b *claimsByID) claims(id int32) []*claim {
 // emitImages turns claims into actions and kept entries, image by image:
 // expired tags are untagged, and the last tag of an image that loses every
 // tag (and is neither used nor a parent) is a removal that frees its bytes.
-func (e *evaluator) emitImages(order []sortedImage, inRuleOrder []*claim) {
-	byID := e.claimsByID(inRuleOrder)
-	nExpired := 0
-	for _, c := range inRuleOrder {
-		if c.expired {
-			nExpired++
-		}
-	}
-	// Every claim becomes one action or one kept entry: size both once,
-	// with room for the volumes, networks and build cache planned next,
-	// rather than growing them one entry at a time.
-	e.actions = slices.Grow(e.actions, nExpired+len(e.s.Volumes)+len(e.s.Networks)+1)
-	e.kept = slices.Grow(e.kept, len(inRuleOrder)-nExpired+len(e.s.Volumes)+len(e.s.Networks))
-	removed := e.removedImages(order, &byID)
+func (e *evaluator) emitImages(images imagePlan) {
+	byID := e.claimsByID(images.claims)
+	removed := e.removedImages(images.order, &byID)
 	var expired []*claim
 	var protected protectedReasons
-	for _, im := range order {
+	for _, im := range images.order {
 		img := &e.s.Images[im.pos]
 		id := e.index[im.pos]
 		expired = expired[:0]
@@ -896,7 +910,7 @@ func (e *evaluator) removedImages(order []sortedImage, byID *claimsByID) []bool 
 
 // parentOf is the image img is built on, when the snapshot holds it.
 func (e *evaluator) parentOf(img *Image) string {
-	if _, ok := e.imagesByID[img.ParentID]; ok {
+	if _, ok := e.imageByID[img.ParentID]; ok {
 		return img.ParentID
 	}
 	return ""

@@ -64,7 +64,7 @@ func (e *evaluator) containerImageRefs(c *Container) []string {
 	if c.Image != "" && !IsImageID(c.Image) {
 		refs = append(refs, withDefaultTag(NormalizeRef(c.Image)))
 	}
-	if img := e.imagesByID[c.ImageID]; img != nil {
+	if img := e.image(c.ImageID); img != nil {
 		refs = append(refs, img.Tags...)
 		refs = append(refs, img.Digests...)
 	}
@@ -80,69 +80,112 @@ func withDefaultTag(ref string) string {
 	return ref
 }
 
-func (e *evaluator) planContainers() {
+// containerDecision is what the plan decides for one claimed container.
+// Containers are decided first (images, volumes and networks depend on
+// which go) but written out later, once the plan's size is known (see
+// reserve).
+type containerDecision struct {
+	c    *Container
+	rule int32
+	prot *Protection // kept by a protection
+	// remove: the container goes; otherwise it is kept (protected, or too
+	// young). removeVolumes: its anonymous volumes go with it, which
+	// volumes says in its reason.
+	remove, removeVolumes bool
+	volumes               string
+}
+
+// decideContainers decides every container, in plan order (by name, then
+// ID).
+func (e *evaluator) decideContainers() {
 	cs := make([]*Container, len(e.s.Containers))
 	for i := range e.s.Containers {
 		cs[i] = &e.s.Containers[i]
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name || cs[i].Name == cs[j].Name && cs[i].ID < cs[j].ID })
-	// At most one action or kept entry per container: room for them at
-	// once, as appending 400-byte actions one by one copies them over and
-	// over.
-	e.actions = slices.Grow(e.actions, len(cs))
-	e.kept = slices.Grow(e.kept, len(cs))
-
+	slices.SortFunc(cs, func(a, b *Container) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	// A container's image references are only read by rules that select
+	// images: not listed for every container otherwise.
+	needRefs := slices.ContainsFunc(e.p.Containers, func(r *ContainerRule) bool { return len(r.Images) > 0 })
 	for _, c := range cs {
-		refs := e.containerImageRefs(c)
+		var refs []string
+		if needRefs {
+			refs = e.containerImageRefs(c)
+		}
 		i := claimFirst(e, c.Name, e.p.Containers, e.rules.containers, func(r *ContainerRule) bool { return r.selects(c, refs) })
 		if i < 0 {
 			continue
 		}
-		rule, ruleName := e.p.Containers[i], e.rules.containers[i].name
+		rule := e.p.Containers[i]
+		d := containerDecision{c: c, rule: int32(i)}
+		d.prot = e.firstBlockProtection(func(p *Protect) []Matcher { return p.Containers }, c.Name, c.Labels)
+		ts, _ := containerTime(c)
+		if old, _ := e.olderThan(ts, rule.OlderThan); d.prot == nil && (rule.OlderThan == 0 || old) {
+			d.remove = true
+			e.removedContainers[c.ID] = true
+			if rule.RemoveVolumes {
+				d.removeVolumes, d.volumes = e.removeVolumesWith(c, i)
+			}
+		}
+		e.containers = append(e.containers, d)
+	}
+}
+
+// removeVolumesWith decides whether the anonymous volumes of c, removed
+// by the rule at index i, go with it, and says what its reason adds.
+func (e *evaluator) removeVolumesWith(c *Container, i int) (bool, string) {
+	anon := e.anonymousVolumesOnlyUsedBy(c)
+	// The daemon removes every anonymous volume with the container: when
+	// one is protected, none goes.
+	for _, v := range anon {
+		vol := e.volume(v)
+		if pr := e.firstBlockProtection(func(p *Protect) []Matcher { return p.Volumes }, v, vol.Labels); pr != nil {
+			return false, fmt.Sprintf(", without its anonymous volumes (%s is protected by %s)", ShortID(v), pr.Rule)
+		}
+	}
+	if len(anon) == 0 {
+		return true, ""
+	}
+	rule := e.p.Containers[i]
+	for _, v := range anon {
+		e.volumesWithContainer[v] = withContainer{c: c, rule: e.rules.containers[i].name, decl: &rule.DeclRange}
+	}
+	return true, fmt.Sprintf(", with %d anonymous volume(s)", len(anon))
+}
+
+// emitContainers writes the containers' decisions into the plan.
+func (e *evaluator) emitContainers() {
+	for _, d := range e.containers {
+		c, rule, ruleName := d.c, e.p.Containers[d.rule], e.rules.containers[d.rule].name
 		ts, verb := containerTime(c)
 		kept := Kept{Kind: KindContainer, ID: c.ID, Name: c.Name, Rule: ruleName, Basis: verb, Timestamp: ts}
-		if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Containers }, []string{c.Name}, c.Labels)); pr != nil {
-			e.keepProtected(kept, pr, ruleName)
+		if d.prot != nil {
+			e.keepProtected(kept, d.prot, ruleName)
 			continue
 		}
-		age := verb + " " + e.ago(ts)
+		age := e.agoText(verb, stamp{t: ts})
+		if !d.remove {
+			_, at := e.olderThan(ts, rule.OlderThan)
+			kept.Reason = age + ", younger than " + FormatDuration(rule.OlderThan)
+			kept.ExpiresAt = at
+			e.kept = append(e.kept, kept)
+			continue
+		}
+		reason := age + d.volumes
 		if rule.OlderThan > 0 {
-			if old, at := e.olderThan(ts, rule.OlderThan); !old {
-				kept.Reason = age + ", younger than " + FormatDuration(rule.OlderThan)
-				kept.ExpiresAt = at
-				e.kept = append(e.kept, kept)
-				continue
-			}
-			age += ", older than " + FormatDuration(rule.OlderThan)
+			reason = age + ", older than " + FormatDuration(rule.OlderThan) + d.volumes
 		}
-		e.removedContainers[c.ID] = true
-		a := Action{
+		e.actions = append(e.actions, Action{
 			Kind: KindContainer, Action: ActionRemove, ID: c.ID, Name: c.Name,
-			Rule: ruleName, Reason: age, Bytes: c.SizeRw,
+			Rule: ruleName, Reason: reason, Bytes: c.SizeRw,
 			Basis: verb, Timestamp: ts, Force: runningStates[c.State],
-			RemoveVolumes: rule.RemoveVolumes, Range: &rule.DeclRange,
+			RemoveVolumes: d.removeVolumes, Range: &rule.DeclRange,
 			Expect: e.expect(Expectation{State: c.State, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}),
-		}
-		if rule.RemoveVolumes {
-			anon := e.anonymousVolumesOnlyUsedBy(c)
-			// The daemon removes every anonymous volume with the
-			// container: when one is protected, none goes.
-			for _, v := range anon {
-				vol := e.volume(v)
-				if pr := first(e.blockProtections(func(p *Protect) []Matcher { return p.Volumes }, []string{v}, vol.Labels)); pr != nil {
-					a.RemoveVolumes, anon = false, nil
-					a.Reason += fmt.Sprintf(", without its anonymous volumes (%s is protected by %s)", ShortID(v), pr.Rule)
-					break
-				}
-			}
-			if len(anon) > 0 {
-				for _, v := range anon {
-					e.volumesWithContainer[v] = withContainer{c: c, rule: rule.Name(), decl: &rule.DeclRange}
-				}
-				a.Reason += fmt.Sprintf(", with %d anonymous volume(s)", len(anon))
-			}
-		}
-		e.actions = append(e.actions, a)
+		})
 	}
 }
 
@@ -265,7 +308,7 @@ type unusedObject struct {
 // young, or removed.
 func (e *evaluator) planUnused(o unusedObject, rule string, olderThan time.Duration, decl *hcl.Range) {
 	kept := Kept{Kind: o.kind, ID: o.id, Name: o.name, Rule: rule, Basis: "created", Timestamp: o.created}
-	if pr := first(e.blockProtections(o.protectedBy, []string{o.name}, o.labels)); pr != nil {
+	if pr := e.firstBlockProtection(o.protectedBy, o.name, o.labels); pr != nil {
 		e.keepProtected(kept, pr, rule)
 		return
 	}

@@ -17,14 +17,6 @@ type Protection struct {
 	Reason string `json:"reason"`
 }
 
-// first returns the first protection, or nil when there is none.
-func first(ps []Protection) *Protection {
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ps[0]
-}
-
 // blockProtection is what one protect block says of what it keeps, by
 // name or by labels: made once per evaluation, not once per object kept.
 type blockProtection struct{ byName, byLabels Protection }
@@ -62,6 +54,21 @@ func (e *evaluator) blockProtections(pick func(*Protect) []Matcher, names []stri
 		}
 	}
 	return out
+}
+
+// firstBlockProtection is the first of e.blockProtections(pick,
+// []string{name}, labels), or nil, found without building the others; it
+// shares the protection it returns.
+func (e *evaluator) firstBlockProtection(pick func(*Protect) []Matcher, name string, labels map[string]string) *Protection {
+	for i, pr := range e.p.Protects {
+		switch {
+		case anyMatch(pick(pr), name):
+			return &e.protects[i].byName
+		case len(pr.Labels) > 0 && labelsMatch(pr.Labels, labels):
+			return &e.protects[i].byLabels
+		}
+	}
+	return nil
 }
 
 // imageProtections lists every protection of one tag of img (ref "" for an
@@ -112,9 +119,10 @@ func (e *evaluator) inUse(img *Image) *Protection {
 	return &Protection{BuiltinInUse, "in use by container " + Examples(names, 3)}
 }
 
-// firstImageProtection is first(e.imageProtections(img, ref.full)) for
-// the image at pos in the snapshot (ref is zero for an untagged image),
-// the one protection that decides, found without building the others:
+// firstImageProtection is the first of e.imageProtections(img, ref.full),
+// or nil, for the image at pos in the snapshot (ref is zero for an
+// untagged image): the one protection that decides, found without
+// building the others:
 // the engine asks it for every claimed tag. It shares the protections it
 // returns: the protect blocks', and the image's facts.
 func (e *evaluator) firstImageProtection(pos int32, ref *imageRef) *Protection {
