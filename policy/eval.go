@@ -85,6 +85,13 @@ type evaluator struct {
 	index []int32
 	facts []imageFacts
 	slot  []int32
+	// groups and repoGroups are the storage groupByImage and
+	// groupByRepository reuse.
+	groups     imageGroups
+	repoGroups struct {
+		groupOf []int32
+		all     []*claim
+	}
 	// volumesByName, containersByVolume and containersByNetwork (by the
 	// network's ID or name, as containers name it either way) answer
 	// "which volume", "who mounts it" and "who is attached" without a
@@ -122,6 +129,8 @@ type evaluator struct {
 
 	// reasonBuf is where applyConditions writes reasons.
 	reasonBuf []byte
+	// containerReasons are the texts containerReason made.
+	containerReasons map[containerReasonKey]string
 
 	// agoTexts are the texts agoText made, by what they depend on.
 	agoTexts map[agoKey]string

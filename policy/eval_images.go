@@ -147,10 +147,22 @@ type sortedImage struct {
 func (e *evaluator) sortedImages() []sortedImage {
 	images := e.s.Images
 	order := make([]sortedImage, len(images))
+	// The tags of the images whose tags are not in order are sorted in
+	// copies, all in one block.
+	unsorted := 0
+	for i := range images {
+		if !slices.IsSorted(images[i].Tags) {
+			unsorted += len(images[i].Tags)
+		}
+	}
+	block := make([]string, 0, unsorted)
 	for i := range images {
 		tags := images[i].Tags
 		if !slices.IsSorted(tags) {
-			tags = slices.Sorted(slices.Values(tags))
+			start := len(block)
+			block = append(block, tags...)
+			tags = block[start:len(block):len(block)]
+			slices.Sort(tags)
 		}
 		order[i] = sortedImage{int32(i), tags}
 	}
@@ -310,15 +322,15 @@ func (e *evaluator) lastUsed(img *Image) stamp {
 // image rather than once per tag: its times, and the containers that
 // keep it in use after this plan.
 type imageFacts struct {
-	seen, lastUsed stamp
-	inUse          *Protection // nil when no container that stays uses it
+	lastUsed stamp
+	inUse    *Protection // nil when no container that stays uses it
 }
 
 func (e *evaluator) imageFacts() []imageFacts {
 	facts := make([]imageFacts, len(e.s.Images))
 	for i := range e.s.Images {
 		img := &e.s.Images[i]
-		facts[i] = imageFacts{seen: e.seen(img), lastUsed: e.lastUsed(img), inUse: e.inUse(img)}
+		facts[i] = imageFacts{lastUsed: e.lastUsed(img), inUse: e.inUse(img)}
 	}
 	return facts
 }
@@ -331,7 +343,7 @@ func (e *evaluator) imageTime(pos int32, b Basis) stamp {
 	case BasisLastUsed:
 		return e.facts[pos].lastUsed
 	}
-	return e.facts[pos].seen
+	return e.seen(&e.s.Images[pos])
 }
 
 // agoText is how a reason gives an age: "seen 9d ago", or "seen ≥ 9d ago
@@ -425,6 +437,7 @@ type imageGroups struct {
 	claims []*claim
 	starts []int32
 	ids    []int32
+	sizes  []int32 // groupByImage's own, kept with the storage it reuses
 }
 
 func (g *imageGroups) count() int { return len(g.ids) }
@@ -433,10 +446,13 @@ func (g *imageGroups) group(i int) []*claim { return g.claims[g.starts[i]:g.star
 
 // groupByImage groups claims by image ID, in two passes over them and
 // without a map: e.slot, one number per image, is its scratch, left as it
-// was found (zero).
+// was found (zero). The groups are written in storage the next call
+// reuses (ranking groups each repository's claims, the budget and the
+// plan's entries all of a rule's, one after the other): every caller is
+// done with them by then.
 func (e *evaluator) groupByImage(claims []*claim) imageGroups {
-	var g imageGroups
-	var sizes []int32
+	g := imageGroups{ids: e.groups.ids[:0]}
+	sizes := e.groups.sizes[:0]
 	for _, c := range claims {
 		id := e.index[c.img]
 		if e.slot[id] == 0 {
@@ -446,13 +462,14 @@ func (e *evaluator) groupByImage(claims []*claim) imageGroups {
 		}
 		sizes[e.slot[id]-1]++
 	}
-	g.starts = make([]int32, len(g.ids)+1)
+	g.starts = resize(e.groups.starts, len(g.ids)+1)
+	g.starts[0] = 0
 	for i, n := range sizes {
 		g.starts[i+1] = g.starts[i] + n
 	}
 	next := sizes
 	copy(next, g.starts)
-	g.claims = make([]*claim, len(claims))
+	g.claims = resize(e.groups.claims, len(claims))
 	for _, c := range claims {
 		i := e.slot[e.index[c.img]] - 1
 		g.claims[next[i]] = c
@@ -461,23 +478,34 @@ func (e *evaluator) groupByImage(claims []*claim) imageGroups {
 	for _, id := range g.ids {
 		e.slot[id] = 0
 	}
+	e.groups, e.groups.sizes = g, sizes
 	return g
+}
+
+// resize returns s with length n, reusing its array when it is large
+// enough; the contents are left to the caller to write.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // rank numbers the distinct images of each repository among the rule's
 // claims, 1 being the newest (or highest version). Every tag of an image in
 // that repository shares its rank.
 func (e *evaluator) rank(r *ImageRule, claims []*claim) {
-	for _, group := range groupByRepository(claims) {
+	for _, group := range e.groupByRepository(claims) {
 		e.rankRepository(r, group)
 	}
 }
 
 // groupByRepository splits claims by the repository of their tag, each
-// group in claim order, the groups windows of one slice.
-func groupByRepository(claims []*claim) [][]*claim {
+// group in claim order, the groups windows of one slice. Like
+// groupByImage, it writes them in storage the next call reuses.
+func (e *evaluator) groupByRepository(claims []*claim) [][]*claim {
 	index := make(map[string]int32)
-	groupOf := make([]int32, len(claims))
+	groupOf := resize(e.repoGroups.groupOf, len(claims))
 	var sizes []int
 	last, lastRepo := int32(-1), ""
 	for i, c := range claims {
@@ -495,7 +523,7 @@ func groupByRepository(claims []*claim) [][]*claim {
 		groupOf[i] = last
 		sizes[last]++
 	}
-	all := make([]*claim, len(claims))
+	all := resize(e.repoGroups.all, len(claims))
 	groups := make([][]*claim, len(sizes))
 	start := 0
 	for g, n := range sizes {
@@ -505,6 +533,7 @@ func groupByRepository(claims []*claim) [][]*claim {
 	for i, c := range claims {
 		groups[groupOf[i]] = append(groups[groupOf[i]], c)
 	}
+	e.repoGroups.groupOf, e.repoGroups.all = groupOf, all
 	return groups
 }
 
@@ -668,13 +697,19 @@ func (e *evaluator) applyBudget(r *ImageRule, claims []*claim) {
 	total := b.total
 	limit := HumanSize(r.MaxSize)
 	startTotal := HumanSize(total)
+	// Evicted images share few distinct ages: one text for each.
+	overTexts := make(map[string]string)
 	for _, cand := range b.candidates {
 		if total <= r.MaxSize {
 			break
 		}
 		total -= cand.img.Size
-		over := fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s",
-			limit, startTotal, e.agoText("last used", cand.lastUsed))
+		lastUsed := e.agoText("last used", cand.lastUsed)
+		over, ok := overTexts[lastUsed]
+		if !ok {
+			over = fmt.Sprintf("over max_size %s (rule total %s), least recently used: %s", limit, startTotal, lastUsed)
+			overTexts[lastUsed] = over
+		}
 		for _, c := range b.images.group(cand.group) {
 			if c.expired {
 				continue
@@ -713,6 +748,7 @@ type budgetCandidate struct {
 // its claims is protected or kept by rank.
 func (e *evaluator) budgetCandidates(r *ImageRule, claims []*claim) budget {
 	b := budget{images: e.groupByImage(claims)}
+	b.candidates = make([]budgetCandidate, 0, b.images.count())
 	for g := range b.images.count() {
 		group := b.images.group(g)
 		remaining, evictable := false, true

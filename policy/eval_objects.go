@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +112,7 @@ func (e *evaluator) decideContainers() {
 	// A container's image references are only read by rules that select
 	// images: not listed for every container otherwise.
 	needRefs := slices.ContainsFunc(e.p.Containers, func(r *ContainerRule) bool { return len(r.Images) > 0 })
+	e.containers = make([]containerDecision, 0, len(cs))
 	for _, c := range cs {
 		var refs []string
 		if needRefs {
@@ -154,7 +156,32 @@ func (e *evaluator) removeVolumesWith(c *Container, i int) (bool, string) {
 	for _, v := range anon {
 		e.volumesWithContainer[v] = withContainer{c: c, rule: e.rules.containers[i].name, decl: &rule.DeclRange}
 	}
-	return true, fmt.Sprintf(", with %d anonymous volume(s)", len(anon))
+	return true, ", with " + strconv.Itoa(len(anon)) + " anonymous volume(s)"
+}
+
+// containerReason is a removed container's reason, made once per
+// evaluation for each distinct text: many containers share their age (as
+// reasons show it), their rule and their volumes.
+func (e *evaluator) containerReason(age string, olderThan time.Duration, volumes string) string {
+	key := containerReasonKey{age, olderThan, volumes}
+	if reason, ok := e.containerReasons[key]; ok {
+		return reason
+	}
+	reason := age + volumes
+	if olderThan > 0 {
+		reason = age + ", older than " + FormatDuration(olderThan) + volumes
+	}
+	if e.containerReasons == nil {
+		e.containerReasons = make(map[containerReasonKey]string)
+	}
+	e.containerReasons[key] = reason
+	return reason
+}
+
+type containerReasonKey struct {
+	age       string
+	olderThan time.Duration
+	volumes   string
 }
 
 // emitContainers writes the containers' decisions into the plan.
@@ -175,10 +202,7 @@ func (e *evaluator) emitContainers() {
 			e.kept = append(e.kept, kept)
 			continue
 		}
-		reason := age + d.volumes
-		if rule.OlderThan > 0 {
-			reason = age + ", older than " + FormatDuration(rule.OlderThan) + d.volumes
-		}
+		reason := e.containerReason(age, rule.OlderThan, d.volumes)
 		e.actions = append(e.actions, Action{
 			Kind: KindContainer, Action: ActionRemove, ID: c.ID, Name: c.Name,
 			Rule: ruleName, Reason: reason, Bytes: c.SizeRw,
