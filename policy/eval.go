@@ -92,6 +92,12 @@ type evaluator struct {
 		groupOf []int32
 		all     []*claim
 	}
+	// ranking is the storage rankRepository reuses.
+	ranking struct {
+		entries  []rankEntry
+		versions []versionKey
+		next     versionKey
+	}
 	// volumesByName, containersByVolume and containersByNetwork (by the
 	// network's ID or name, as containers name it either way) answer
 	// "which volume", "who mounts it" and "who is attached" without a
@@ -115,8 +121,10 @@ type evaluator struct {
 	// later rules match too.
 	overlaps map[string][]Overlap
 
-	// containers are the decisions about containers, in plan order.
+	// containers are the decisions about containers, in plan order;
+	// anonymous is the storage anonymousVolumesOnlyUsedBy reuses.
 	containers []containerDecision
+	anonymous  []string
 
 	actions  []Action
 	kept     []Kept
@@ -196,7 +204,9 @@ func (e *evaluator) reserve(images imagePlan) {
 	}
 	rest := len(e.s.Volumes) + len(e.s.Networks)
 	e.actions = make([]Action, 0, removed+images.expired+rest+1)
-	e.kept = make([]Kept, 0, len(e.containers)-removed+len(images.claims)-images.expired+rest)
+	// The anonymous volumes that go with their containers are actions,
+	// never kept.
+	e.kept = make([]Kept, 0, len(e.containers)-removed+len(images.claims)-images.expired+rest-len(e.volumesWithContainer))
 	e.expectations = make([]Expectation, 0, removed+len(e.s.Volumes))
 }
 

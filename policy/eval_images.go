@@ -134,49 +134,36 @@ func (e *evaluator) decideImages() imagePlan {
 	return plan
 }
 
-// sortedImage is an image in plan order, with its tags sorted.
+// sortedImage is an image in plan order, with what orders it: its first
+// tag in sorted order.
 type sortedImage struct {
-	pos  int32 // position in the snapshot's images
-	tags []string
+	first  string
+	pos    int32 // position in the snapshot's images
+	tagged bool
 }
 
 // sortedImages returns the snapshot's images in plan order: by their first
-// tag in sorted order, then ID; untagged images last, by ID. The tags are
-// sorted once per image: sorting them inside the comparison made the sort
-// allocate per compare.
+// tag in sorted order, then ID; untagged images last, by ID. The first tag
+// is found once per image, and kept next to the position, so that
+// comparisons read neither the images nor their tags.
 func (e *evaluator) sortedImages() []sortedImage {
 	images := e.s.Images
 	order := make([]sortedImage, len(images))
-	// The tags of the images whose tags are not in order are sorted in
-	// copies, all in one block.
-	unsorted := 0
 	for i := range images {
-		if !slices.IsSorted(images[i].Tags) {
-			unsorted += len(images[i].Tags)
+		order[i] = sortedImage{pos: int32(i)}
+		if tags := images[i].Tags; len(tags) > 0 {
+			order[i].first, order[i].tagged = slices.Min(tags), true
 		}
-	}
-	block := make([]string, 0, unsorted)
-	for i := range images {
-		tags := images[i].Tags
-		if !slices.IsSorted(tags) {
-			start := len(block)
-			block = append(block, tags...)
-			tags = block[start:len(block):len(block)]
-			slices.Sort(tags)
-		}
-		order[i] = sortedImage{int32(i), tags}
 	}
 	slices.SortFunc(order, func(a, b sortedImage) int {
-		if (len(a.tags) == 0) != (len(b.tags) == 0) {
-			if len(b.tags) == 0 {
+		if a.tagged != b.tagged {
+			if a.tagged {
 				return -1
 			}
 			return 1
 		}
-		if len(a.tags) > 0 {
-			if c := strings.Compare(a.tags[0], b.tags[0]); c != 0 {
-				return c
-			}
+		if c := strings.Compare(a.first, b.first); c != 0 {
+			return c
 		}
 		return strings.Compare(images[a.pos].ID, images[b.pos].ID)
 	})
@@ -212,11 +199,11 @@ func (e *evaluator) claimImages(order []sortedImage) ([]claim, []string) {
 	// Every claim lives in one block, sized up front: one allocation
 	// instead of one per tag, and pointers into it stay valid.
 	n := 0
-	for _, im := range order {
-		n += max(len(im.tags), 1)
+	for i := range e.s.Images {
+		n += max(len(e.s.Images[i].Tags), 1)
 	}
 	claims := make([]claim, 0, n)
-	var unmatched []string
+	var unmatched, sorted []string
 	for _, im := range order {
 		img := &e.s.Images[im.pos]
 		if len(img.Tags) == 0 {
@@ -225,7 +212,15 @@ func (e *evaluator) claimImages(order []sortedImage) ([]claim, []string) {
 			}
 			continue
 		}
-		for _, tag := range im.tags {
+		// An image's tags are claimed in order; those not in order are
+		// sorted in a copy, one buffer for every image.
+		tags := img.Tags
+		if !slices.IsSorted(tags) {
+			sorted = append(sorted[:0], tags...)
+			slices.Sort(sorted)
+			tags = sorted
+		}
+		for _, tag := range tags {
 			ref := newImageRef(tag)
 			i := e.claimTag(img, &ref)
 			if i < 0 {
@@ -538,17 +533,26 @@ func (e *evaluator) groupByRepository(claims []*claim) [][]*claim {
 }
 
 // rankRepository ranks the images (by ID) of one repository's claims.
+//
+// The entries and their versions are written in storage every repository
+// reuses.
 func (e *evaluator) rankRepository(r *ImageRule, claims []*claim) {
 	images := e.groupByImage(claims)
-	entries := make([]rankEntry, images.count())
+	entries := resize(e.ranking.entries, images.count())
+	if r.OrderBy == OrderVersion {
+		e.ranking.versions = resize(e.ranking.versions, len(entries))
+	}
 	for i := range entries {
 		first := images.group(i)[0]
 		entries[i] = rankEntry{img: &e.s.Images[first.img], pos: first.img, group: int32(i),
 			ts: e.imageTime(first.img, r.AgeBasis).t}
 		if r.OrderBy == OrderVersion {
-			entries[i].version = highestVersion(images.group(i))
+			if v := &e.ranking.versions[i]; highestVersion(images.group(i), v, &e.ranking.next) {
+				entries[i].version = v
+			}
 		}
 	}
+	e.ranking.entries = entries
 	// The order is total (IDs differ), so an unstable sort ranks alike.
 	slices.SortFunc(entries, func(a, b rankEntry) int { return a.compare(&b, r.OrderBy) })
 	for i, en := range entries {
@@ -574,25 +578,21 @@ type rankEntry struct {
 	version *versionKey
 }
 
-// highestVersion is the highest version among the claims' tags, nil when
-// none is one. Tags are parsed into two keys in turn, and only the
-// highest is kept.
-func highestVersion(claims []*claim) *versionKey {
-	var best, next versionKey
+// highestVersion writes in best the highest version among the claims'
+// tags, and reports whether any is one. Tags are parsed into best and
+// next in turn, whose storage it reuses.
+func highestVersion(claims []*claim, best, next *versionKey) bool {
 	found := false
 	for _, c := range claims {
-		if !parseVersionInto(splitTag(c.ref).tag, &next) {
+		if !parseVersionInto(splitTag(c.ref).tag, next) {
 			continue
 		}
-		if !found || next.greater(&best) {
-			best, next = next, best
+		if !found || next.greater(best) {
+			*best, *next = *next, *best
 			found = true
 		}
 	}
-	if !found {
-		return nil
-	}
-	return &versionKey{segs: slices.Clone(best.segs), pre: best.pre}
+	return found
 }
 
 // compare is the ranking's order: by version first when the rule orders

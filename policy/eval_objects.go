@@ -215,8 +215,9 @@ func (e *evaluator) emitContainers() {
 
 // anonymousVolumesOnlyUsedBy lists the anonymous volumes c mounts that no
 // other container mounts: the daemon removes those with the container.
+// The list is written in storage the next call reuses.
 func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
-	var out []string
+	out := e.anonymous[:0]
 	for _, name := range c.Volumes {
 		v := e.volume(name)
 		if v == nil || !v.Anonymous {
@@ -227,6 +228,7 @@ func (e *evaluator) anonymousVolumesOnlyUsedBy(c *Container) []string {
 			out = append(out, name)
 		}
 	}
+	e.anonymous = out
 	return out
 }
 
