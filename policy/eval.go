@@ -137,8 +137,10 @@ type evaluator struct {
 
 	// reasonBuf is where applyConditions writes reasons.
 	reasonBuf []byte
-	// containerReasons are the texts containerReason made.
+	// containerReasons are the texts containerReason made, withVolumes
+	// removeVolumesWith's, by number of volumes.
 	containerReasons map[containerReasonKey]string
+	withVolumes      map[int]string
 
 	// agoTexts are the texts agoText made, by what they depend on.
 	agoTexts map[agoKey]string
@@ -151,8 +153,8 @@ func newEvaluator(p *Policy, s Snapshot) *evaluator {
 		now:                  s.Now,
 		imageByID:            make(map[string]int32, len(s.Images)),
 		containersByImage:    make(map[string][]*Container, len(s.Containers)),
-		removedContainers:    make(map[string]bool),
-		volumesWithContainer: make(map[string]withContainer),
+		removedContainers:    make(map[string]bool, len(s.Containers)),
+		volumesWithContainer: make(map[string]withContainer, len(s.Volumes)),
 		usage:                make(map[string]*ruleUsage),
 	}
 	for i := range s.Images {

@@ -118,6 +118,14 @@ func (e *evaluator) decideImages() imagePlan {
 	e.facts = e.imageFacts()
 	claims, unmatched := e.claimImages(order)
 	inRuleOrder, byRule := claimsByRule(claims, len(e.p.Images))
+	// The groupings' storage, at the size of the largest (the plan's
+	// entries group every claim), rather than grown call after call.
+	e.groups = imageGroups{
+		claims: make([]*claim, len(claims)),
+		starts: make([]int32, len(e.s.Images)+1),
+		ids:    make([]int32, 0, len(e.s.Images)),
+		sizes:  make([]int32, 0, len(e.s.Images)),
+	}
 	for i, r := range e.p.Images {
 		e.decideRule(r, byRule[i])
 	}

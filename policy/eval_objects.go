@@ -156,7 +156,15 @@ func (e *evaluator) removeVolumesWith(c *Container, i int) (bool, string) {
 	for _, v := range anon {
 		e.volumesWithContainer[v] = withContainer{c: c, rule: e.rules.containers[i].name, decl: &rule.DeclRange}
 	}
-	return true, ", with " + strconv.Itoa(len(anon)) + " anonymous volume(s)"
+	text, ok := e.withVolumes[len(anon)]
+	if !ok {
+		text = ", with " + strconv.Itoa(len(anon)) + " anonymous volume(s)"
+		if e.withVolumes == nil {
+			e.withVolumes = make(map[int]string)
+		}
+		e.withVolumes[len(anon)] = text
+	}
+	return true, text
 }
 
 // containerReason is a removed container's reason, made once per
