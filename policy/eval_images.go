@@ -843,12 +843,12 @@ func (e *evaluator) emitImages(images imagePlan) {
 			}
 			e.kept = append(e.kept, e.keptImage(img, c, &protected))
 		}
-		parent := e.parentOf(img)
+		parent, info := e.parentOf(img), infoOf(img)
 		for i, c := range expired {
 			r := e.p.Images[c.rule]
 			a := Action{Kind: KindImage, Action: ActionUntag, Ref: c.ref, ID: img.ID, Rule: e.rules.images[c.rule].name,
 				Reason: c.reason, Basis: string(r.AgeBasis), Timestamp: e.imageTime(c.img, r.AgeBasis).t, Rank: int(c.rank),
-				Digests: img.Digests, Range: &r.DeclRange, Parent: parent, UntaggedParents: img.UntaggedParents}
+				Range: &r.DeclRange, Parent: parent, Image: info}
 			if i == len(expired)-1 {
 				switch {
 				case removed[id]:
@@ -950,6 +950,15 @@ func (e *evaluator) removedImages(order []sortedImage, byID *claimsByID) []bool 
 		decide(im.pos)
 	}
 	return removed
+}
+
+// infoOf is what the actions of img carry of it, nil when it has
+// nothing to carry (the actions of an image share it).
+func infoOf(img *Image) *ImageInfo {
+	if img.Digests == nil && img.UntaggedParents == nil {
+		return nil
+	}
+	return &ImageInfo{Digests: img.Digests, UntaggedParents: img.UntaggedParents}
 }
 
 // parentOf is the image img is built on, when the snapshot holds it.

@@ -64,8 +64,8 @@ type Daemon struct {
 // contract shows; the extra fields exist for prune (re-checks) and explain.
 //
 // A large host's plan has tens of thousands of actions, so what only some
-// kinds carry is behind a pointer (Expect, BuildCache) and what every
-// action of a rule shares is shared (Range).
+// kinds carry is behind a pointer (Image, Expect, BuildCache) and what
+// several actions share is shared (Range, Image).
 type Action struct {
 	Kind   string
 	Action string
@@ -90,14 +90,13 @@ type Action struct {
 	// removal (RemoveVolumes) takes the volume with it: the volume goes
 	// when that container does, not on its own.
 	WithContainer string
-	// Digests are the image's repo digests, for the journal.
-	Digests []string
 	// Parent is, on an image action, the image it is built on when the
 	// snapshot holds it: prune removes a child before its parent.
 	Parent string
-	// UntaggedParents are, on an image action, the intermediate images the
-	// daemon may delete with this image (see Image.UntaggedParents).
-	UntaggedParents []string
+	// Image is, on an image action, what the action carries of the image
+	// itself, shared by the image's actions; nil on other kinds, and on
+	// an image with neither digests nor untagged parents.
+	Image *ImageInfo
 	// Range is the rule's declaration in the policy file: the rule's own
 	// DeclRange, shared by its actions and the policy, so read-only.
 	Range *hcl.Range
@@ -110,6 +109,15 @@ type Action struct {
 	Expect *Expectation
 	// BuildCache holds the prune's parameters on a build cache action.
 	BuildCache *BuildCacheRule
+}
+
+// ImageInfo is what an image action carries of its image.
+type ImageInfo struct {
+	// Digests are the image's repo digests, for the journal.
+	Digests []string
+	// UntaggedParents are the intermediate images the daemon may delete
+	// with this image (see Image.UntaggedParents).
+	UntaggedParents []string
 }
 
 // Expectation is the state of an object an action was planned for. prune

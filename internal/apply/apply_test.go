@@ -285,8 +285,12 @@ func (f *fakeDaemon) Usage(context.Context) (DiskTotals, error) {
 func imgID(n int) string { return fmt.Sprintf("sha256:%064d", n) }
 
 func imageAction(action, ref string, id int, bytes int64, digests ...string) policy.Action {
-	return policy.Action{Kind: policy.KindImage, Action: action, Ref: ref, ID: imgID(id), Rule: "image.test",
-		Reason: "test", Bytes: bytes, Digests: digests}
+	act := policy.Action{Kind: policy.KindImage, Action: action, Ref: ref, ID: imgID(id), Rule: "image.test",
+		Reason: "test", Bytes: bytes}
+	if digests != nil {
+		act.Image = &policy.ImageInfo{Digests: digests}
+	}
+	return act
 }
 
 // outcomes maps each action's object to "outcome: detail".
@@ -701,7 +705,7 @@ func TestApplyReportsParentsDeletedWithAChild(t *testing.T) {
 	f.images[imgID(1)] = &fakeImage{} // an untagged parent
 	f.images[imgID(2)] = &fakeImage{tags: []string{"child:1"}, parent: imgID(1)}
 	act := imageAction("remove", "child:1", 2, 10)
-	act.UntaggedParents = []string{imgID(1)}
+	act.Image = &policy.ImageInfo{UntaggedParents: []string{imgID(1)}}
 	rep, err := Apply(context.Background(), f, []policy.Action{act}, Options{Clock: testClock})
 	if err != nil {
 		t.Fatal(err)

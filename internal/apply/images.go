@@ -116,9 +116,12 @@ func (a *applier) removeTag(ctx context.Context, i int, cur *Image, planned map[
 // deleted with it. (The daemon's list of deletions also names layers: only
 // the images the plan knows may go with this one count.)
 func othersDeleted(rm ImageRemoval, act policy.Action) []string {
+	if act.Image == nil {
+		return nil
+	}
 	var out []string
 	for _, d := range rm.Deleted {
-		if slices.Contains(act.UntaggedParents, d) {
+		if slices.Contains(act.Image.UntaggedParents, d) {
 			out = append(out, d)
 		}
 	}

@@ -47,16 +47,20 @@ func (j journal) End(run, command string, s apply.Summary) error {
 func entryOf(act policy.Action) store.Entry {
 	e := store.Entry{Kind: act.Kind, Action: act.Action, Ref: act.Ref, Name: act.Name, ID: act.ID,
 		Rule: act.Rule, Reason: act.Reason, Bytes: act.Bytes}
-	if act.Kind == policy.KindImage {
-		e.Digests = act.Digests
+	if act.Kind == policy.KindImage && act.Image != nil {
+		e.Digests = act.Image.Digests
 	}
 	return e
 }
 
 // actionOf is the action a journal record describes.
 func actionOf(e store.Entry) policy.Action {
-	return policy.Action{Kind: e.Kind, Action: e.Action, Ref: e.Ref, Name: e.Name, ID: e.ID,
-		Rule: e.Rule, Reason: e.Reason, Bytes: e.Bytes, Digests: e.Digests}
+	act := policy.Action{Kind: e.Kind, Action: e.Action, Ref: e.Ref, Name: e.Name, ID: e.ID,
+		Rule: e.Rule, Reason: e.Reason, Bytes: e.Bytes}
+	if e.Digests != nil {
+		act.Image = &policy.ImageInfo{Digests: e.Digests}
+	}
+	return act
 }
 
 // reconcile settles the runs a killed prune or watcher left unfinished in
