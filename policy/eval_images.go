@@ -16,11 +16,12 @@ var y2k = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 type refParts struct{ repo, tag string }
 
 // splitTag splits "host:5000/app:v1" into "host:5000/app" and "v1"; the tag
-// is "" when the reference has none.
+// is "" when the reference has none. The tag is what follows the last ':'
+// when no '/' does: looked for from the end, it is found without reading
+// the whole reference (every tag is split several times).
 func splitTag(ref string) refParts {
-	slash := strings.LastIndex(ref, "/")
-	colon := strings.LastIndex(ref, ":")
-	if colon > slash {
+	colon := strings.LastIndexByte(ref, ':')
+	if colon >= 0 && strings.IndexByte(ref[colon+1:], '/') < 0 {
 		return refParts{ref[:colon], ref[colon+1:]}
 	}
 	return refParts{ref, ""}
