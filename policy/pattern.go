@@ -65,10 +65,71 @@ type regexMatcher struct {
 	// ":nightly-"): names without it are told apart by a substring
 	// search, not by the expression's backtracking.
 	inner string
+	// tail, when set, matches the expression (which begins with .*) in
+	// its stead: see dotStarTail.
+	tail *dotStarTail
 }
 
 func (m *regexMatcher) Match(s string) bool {
-	return strings.HasPrefix(s, m.lit) && strings.Contains(s, m.inner) && m.re.MatchString(s)
+	if !strings.HasPrefix(s, m.lit) || !strings.Contains(s, m.inner) {
+		return false
+	}
+	if m.tail != nil {
+		return m.tail.match(s)
+	}
+	return m.re.MatchString(s)
+}
+
+// dotStarTail matches an expression that begins with .* and then a
+// literal (".*:nightly-\d{8}", ".*-rc\d+"), a common way to write "ends
+// with": Go has no one-pass program for it and backtracks over every
+// prefix, which made it the costliest pattern of a large host's policy.
+// Such an expression matches a string exactly when the rest of it matches
+// a suffix that begins at an occurrence of the literal, with no newline
+// before it when the . does not match one (the literal begins a rune, so
+// the prefix is whole runes); the rest alone has a one-pass program.
+type dotStarTail struct {
+	lit       string
+	rest      *regexp.Regexp // ^(?:rest)$
+	newlineOK bool           // the . matches a newline too: (?s)
+}
+
+func (t *dotStarTail) match(s string) bool {
+	for from := 0; ; {
+		i := strings.Index(s[from:], t.lit)
+		if i < 0 {
+			return false
+		}
+		i += from
+		if !t.newlineOK && strings.Contains(s[:i], "\n") {
+			return false // every later occurrence has this newline before it
+		}
+		if t.rest.MatchString(s[i:]) {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+// newDotStarTail returns the dotStarTail of re (parsed and simplified),
+// or nil when re does not begin with .* and a case-sensitive literal.
+func newDotStarTail(re *syntax.Regexp) *dotStarTail {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return nil
+	}
+	star, lit := re.Sub[0], re.Sub[1]
+	if star.Op != syntax.OpStar || star.Sub[0].Op != syntax.OpAnyChar && star.Sub[0].Op != syntax.OpAnyCharNotNL {
+		return nil
+	}
+	if lit.Op != syntax.OpLiteral || lit.Flags&syntax.FoldCase != 0 {
+		return nil
+	}
+	rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[1:]}
+	restRe, err := regexp.Compile(`^(?:` + rest.String() + `)$`)
+	if err != nil {
+		return nil
+	}
+	return &dotStarTail{lit: string(lit.Rune), rest: restRe, newlineOK: star.Sub[0].Op == syntax.OpAnyChar}
 }
 
 // requiredLiteral returns the longest literal that every string re
@@ -282,7 +343,9 @@ func CompileRegex(p string) (Matcher, error) {
 	lit, _ := re.LiteralPrefix()
 	m := &regexMatcher{src: p, re: re, lit: lit}
 	if parsed, err := syntax.Parse(p, syntax.Perl); err == nil {
-		m.inner = requiredLiteral(parsed.Simplify())
+		simple := parsed.Simplify()
+		m.inner = requiredLiteral(simple)
+		m.tail = newDotStarTail(simple)
 	}
 	return m, nil
 }
