@@ -103,10 +103,10 @@ type claim struct {
 }
 
 // imagePlan is what deciding the images leaves for writing them out: the
-// images in plan order, their claims in rule order, and how many expire.
+// images and their claims in plan order, and how many claims expire.
 type imagePlan struct {
 	order   []sortedImage
-	claims  []*claim
+	claims  []claim
 	expired int
 }
 
@@ -118,7 +118,7 @@ func (e *evaluator) decideImages() imagePlan {
 	e.slot = make([]int32, len(e.s.Images))
 	e.facts = e.imageFacts()
 	claims, unmatched := e.claimImages(order)
-	inRuleOrder, byRule := claimsByRule(claims, len(e.p.Images))
+	byRule := claimsByRule(claims, len(e.p.Images))
 	// The groupings' storage, at the size of the largest (the plan's
 	// entries group every claim), rather than grown call after call.
 	e.groups = imageGroups{
@@ -134,9 +134,9 @@ func (e *evaluator) decideImages() imagePlan {
 		e.warnings = append(e.warnings, Warning{Message: fmt.Sprintf(
 			"%d tag(s) matched no image rule and are kept: %s", len(unmatched), Examples(unmatched, 5))})
 	}
-	plan := imagePlan{order: order, claims: inRuleOrder}
-	for _, c := range inRuleOrder {
-		if c.expired {
+	plan := imagePlan{order: order, claims: claims}
+	for i := range claims {
+		if claims[i].expired {
 			plan.expired++
 		}
 	}
@@ -251,9 +251,8 @@ func (e *evaluator) claimUntagged(img *Image) int {
 }
 
 // claimsByRule lists each rule's claims, in plan order, index for index
-// with the rules, and all of them in that order: the rules' lists are
-// windows of it.
-func claimsByRule(claims []claim, rules int) ([]*claim, [][]*claim) {
+// with the rules; the lists are windows of one slice.
+func claimsByRule(claims []claim, rules int) [][]*claim {
 	counts := make([]int, rules)
 	for i := range claims {
 		counts[claims[i].rule]++
@@ -269,7 +268,7 @@ func claimsByRule(claims []claim, rules int) ([]*claim, [][]*claim) {
 		c := &claims[i]
 		byRule[c.rule] = append(byRule[c.rule], c)
 	}
-	return all, byRule
+	return byRule
 }
 
 // stamp is an image's timestamp on some basis, and whether it is only a
@@ -455,9 +454,15 @@ func (g *imageGroups) group(i int) []*claim { return g.claims[g.starts[i]:g.star
 // plan's entries all of a rule's, one after the other): every caller is
 // done with them by then.
 func (e *evaluator) groupByImage(claims []*claim) imageGroups {
+	return e.groupImages(len(claims), func(i int) *claim { return claims[i] })
+}
+
+// groupImages is groupByImage of the n claims claimAt returns.
+func (e *evaluator) groupImages(n int, claimAt func(int) *claim) imageGroups {
 	g := imageGroups{ids: e.groups.ids[:0]}
 	sizes := e.groups.sizes[:0]
-	for _, c := range claims {
+	for i := range n {
+		c := claimAt(i)
 		id := e.index[c.img]
 		if e.slot[id] == 0 {
 			g.ids = append(g.ids, id)
@@ -473,11 +478,12 @@ func (e *evaluator) groupByImage(claims []*claim) imageGroups {
 	}
 	next := sizes
 	copy(next, g.starts)
-	g.claims = resize(e.groups.claims, len(claims))
-	for _, c := range claims {
-		i := e.slot[e.index[c.img]] - 1
-		g.claims[next[i]] = c
-		next[i]++
+	g.claims = resize(e.groups.claims, n)
+	for i := range n {
+		c := claimAt(i)
+		k := e.slot[e.index[c.img]] - 1
+		g.claims[next[k]] = c
+		next[k]++
 	}
 	for _, id := range g.ids {
 		e.slot[id] = 0
@@ -805,13 +811,25 @@ type claimsByID struct {
 	of     []int32 // by ID number: 1 + its group, 0 for none
 }
 
-func (e *evaluator) claimsByID(inRuleOrder []*claim) claimsByID {
-	byID := claimsByID{groups: e.groupByImage(inRuleOrder), of: make([]int32, len(e.s.Images))}
-	byRef := func(a, b *claim) int { return strings.Compare(a.ref, b.ref) }
+// claimsByID groups the claims (in plan order: image by image, an image's
+// in the order of its tags) by image ID. An ID of one image has its
+// claims in the plan's order already (one tag, one rule); only an ID
+// the snapshot lists for several images needs sorting, and reading the
+// tags again.
+func (e *evaluator) claimsByID(claims []claim) claimsByID {
+	byID := claimsByID{groups: e.groupImages(len(claims), func(i int) *claim { return &claims[i] }),
+		of: make([]int32, len(e.s.Images))}
+	byTagThenRule := func(a, b *claim) int {
+		if c := strings.Compare(a.ref, b.ref); c != 0 {
+			return c
+		}
+		return int(a.rule - b.rule)
+	}
 	for g, id := range byID.groups.ids {
 		byID.of[id] = int32(g + 1)
-		if group := byID.groups.group(g); !slices.IsSortedFunc(group, byRef) {
-			slices.SortStableFunc(group, byRef)
+		group := byID.groups.group(g)
+		if slices.ContainsFunc(group, func(c *claim) bool { return c.img != group[0].img }) {
+			slices.SortStableFunc(group, byTagThenRule)
 		}
 	}
 	return byID
