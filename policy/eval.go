@@ -88,10 +88,9 @@ type evaluator struct {
 	// groups and repoGroups are the storage groupByImage and
 	// groupByRepository reuse.
 	groups     imageGroups
-	repoGroups struct {
-		groupOf []int32
-		all     []*claim
-	}
+	repoGroups []*claim
+	// repos numbers the repositories of the claimed tags.
+	repos repositories
 	// ranking is the storage rankRepository reuses.
 	ranking struct {
 		entries  []rankEntry

@@ -87,15 +87,16 @@ func (r *ImageRule) expiresByConditions() bool {
 // claim is one tag (or one untagged image, with ref "") claimed by a rule.
 //
 // A host has one per tag, 100,000 on a large one, so a claim is small: the
-// image and the rule by position, no copy of what they know (the image's
-// times are its imageFacts, the repository is split off ref when ranking),
-// and the expiry worked out only for the kept claims that have one.
+// image, the rule and the tag's repository by number, no copy of what
+// they know (the image's times are its imageFacts), and the expiry worked
+// out only for the kept claims that have one.
 type claim struct {
 	ref    string
 	reason string
 	prot   *Protection
 	img    int32 // position in the snapshot's images
 	rule   int32 // position in the policy's image rules
+	repo   int32 // the number of its tag's repository (see repositories)
 	rank   int32
 	// expired: the claim goes. waiting: it stays only until its age
 	// conditions hold (see expiry).
@@ -217,7 +218,8 @@ func (e *evaluator) claimImages(order []sortedImage) ([]claim, []string) {
 		img := &e.s.Images[im.pos]
 		if len(img.Tags) == 0 {
 			if i := e.claimUntagged(img); i >= 0 {
-				claims = append(claims, claim{img: im.pos, rule: int32(i), prot: e.firstImageProtection(im.pos, &imageRef{})})
+				claims = append(claims, claim{img: im.pos, rule: int32(i), repo: e.repos.number(""),
+					prot: e.firstImageProtection(im.pos, &imageRef{})})
 			}
 			continue
 		}
@@ -236,10 +238,40 @@ func (e *evaluator) claimImages(order []sortedImage) ([]claim, []string) {
 				unmatched = append(unmatched, tag)
 				continue
 			}
-			claims = append(claims, claim{img: im.pos, ref: tag, rule: int32(i), prot: e.firstImageProtection(im.pos, &ref)})
+			claims = append(claims, claim{img: im.pos, ref: tag, rule: int32(i), repo: e.repos.number(tag),
+				prot: e.firstImageProtection(im.pos, &ref)})
 		}
 	}
 	return claims, unmatched
+}
+
+// repositories numbers the repositories of the claimed tags while
+// claiming reads them, so that ranking groups a rule's claims by
+// repository without reading 100,000 tags from memory again.
+type repositories struct {
+	numbers map[string]int32
+	last    string
+	lastNum int32
+}
+
+// number is the number of ref's repository.
+func (rs *repositories) number(ref string) int32 {
+	repo := splitTag(ref).repo
+	// Tags come image by image, mostly in runs of one repository: only
+	// a change of repository is looked up.
+	if rs.numbers != nil && repo == rs.last {
+		return rs.lastNum
+	}
+	if rs.numbers == nil {
+		rs.numbers = make(map[string]int32)
+	}
+	n, ok := rs.numbers[repo]
+	if !ok {
+		n = int32(len(rs.numbers))
+		rs.numbers[repo] = n
+	}
+	rs.last, rs.lastNum = repo, n
+	return n
 }
 
 func (e *evaluator) claimTag(img *Image, ref *imageRef) int {
@@ -510,41 +542,27 @@ func (e *evaluator) rank(r *ImageRule, claims []*claim) {
 	}
 }
 
-// groupByRepository splits claims by the repository of their tag, each
-// group in claim order, the groups windows of one slice. Like
-// groupByImage, it writes them in storage the next call reuses.
+// groupByRepository splits claims by the repository of their tag (by its
+// number), each group in claim order, the groups windows of one slice.
+// Like groupByImage, it writes them in storage the next call reuses.
 func (e *evaluator) groupByRepository(claims []*claim) [][]*claim {
-	index := make(map[string]int32)
-	groupOf := resize(e.repoGroups.groupOf, len(claims))
-	var sizes []int
-	last, lastRepo := int32(-1), ""
-	for i, c := range claims {
-		// Claims come image by image, so mostly in runs of one repository:
-		// only a change of repository is looked up.
-		if repo := splitTag(c.ref).repo; last < 0 || repo != lastRepo {
-			g, ok := index[repo]
-			if !ok {
-				g = int32(len(sizes))
-				index[repo] = g
-				sizes = append(sizes, 0)
-			}
-			last, lastRepo = g, repo
-		}
-		groupOf[i] = last
-		sizes[last]++
+	sizes := make([]int, len(e.repos.numbers))
+	for _, c := range claims {
+		sizes[c.repo]++
 	}
-	all := resize(e.repoGroups.all, len(claims))
-	groups := make([][]*claim, len(sizes))
+	all := resize(e.repoGroups, len(claims))
+	byRepo := make([][]*claim, len(sizes))
 	start := 0
-	for g, n := range sizes {
-		groups[g] = all[start : start : start+n]
+	for repo, n := range sizes {
+		byRepo[repo] = all[start : start : start+n]
 		start += n
 	}
-	for i, c := range claims {
-		groups[groupOf[i]] = append(groups[groupOf[i]], c)
+	for _, c := range claims {
+		byRepo[c.repo] = append(byRepo[c.repo], c)
 	}
-	e.repoGroups.groupOf, e.repoGroups.all = groupOf, all
-	return groups
+	e.repoGroups = all
+	// The groups of other rules' repositories are empty: left out.
+	return slices.DeleteFunc(byRepo, func(g []*claim) bool { return len(g) == 0 })
 }
 
 // rankRepository ranks the images (by ID) of one repository's claims.
