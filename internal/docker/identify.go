@@ -2,8 +2,8 @@ package docker
 
 import (
 	"context"
-	"time"
 
+	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
@@ -30,14 +30,14 @@ func Identify(ctx context.Context, api IdentifyAPI) (policy.Daemon, error) {
 // Podman, whose events a snapshot does not replay: see Recall).
 func IdentifyClock(ctx context.Context, api IdentifyAPI) (policy.Daemon, DaemonClock, error) {
 	var (
-		clock  DaemonClock
+		at     DaemonClock
 		info   client.SystemInfoResult
 		engine string
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		info, err = api.Info(gctx, client.InfoOptions{})
-		clock = DaemonClock{reported: parseAPITime(info.Info.SystemTime), received: time.Now()}
+		at = DaemonClock{reported: parseAPITime(info.Info.SystemTime), received: clock.Start()}
 		return wrapAPIError("asking the daemon who it is", err)
 	})
 	g.Go(func() (err error) {
@@ -50,7 +50,7 @@ func IdentifyClock(ctx context.Context, api IdentifyAPI) (policy.Daemon, DaemonC
 	id := info.Info.ID
 	if engine == EnginePodman {
 		id = podmanID(info.Info.Name, info.Info.DockerRootDir)
-		clock = DaemonClock{}
+		at = DaemonClock{}
 	}
 	return policy.Daemon{
 		ID:       id,
@@ -58,7 +58,7 @@ func IdentifyClock(ctx context.Context, api IdentifyAPI) (policy.Daemon, DaemonC
 		Version:  info.Info.ServerVersion,
 		API:      api.ClientVersion(),
 		Instance: info.Info.Name + "\x00" + info.Info.DockerRootDir,
-	}, clock, nil
+	}, at, nil
 }
 
 var _ SnapshotAPI = client.APIClient(nil)

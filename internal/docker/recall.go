@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -96,7 +97,7 @@ type PriorFunc func(ctx context.Context) (Prior, error)
 // (on this process's monotonic clock) the answer arrived.
 type DaemonClock struct {
 	reported time.Time
-	received time.Time
+	received clock.Stopwatch
 }
 
 // Now is the daemon's time now, as far as the client can tell: never
@@ -106,7 +107,7 @@ func (c DaemonClock) Now() time.Time {
 	if c.reported.IsZero() {
 		return time.Time{}
 	}
-	return c.reported.Add(time.Since(c.received))
+	return c.reported.Add(c.received.Elapsed())
 }
 
 // replayTimeout bounds the replay of buffered events, which the daemon

@@ -8,7 +8,9 @@ import (
 
 	"github.com/docker-shaper/docker-shaper/internal/clock"
 	"github.com/docker-shaper/docker-shaper/internal/fixture"
+	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/moby/moby/client"
 )
 
@@ -110,7 +112,14 @@ func TestSnapshotRecallOnTheDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(fresh, recalled); diff != "" {
+	// The lists and the disk usage give objects in orders of their own.
+	byKey := cmp.Options{
+		cmpopts.SortSlices(func(a, b policy.Image) bool { return a.ID < b.ID }),
+		cmpopts.SortSlices(func(a, b policy.Container) bool { return a.ID < b.ID }),
+		cmpopts.SortSlices(func(a, b policy.Network) bool { return a.ID < b.ID }),
+		cmpopts.SortSlices(func(a, b policy.Volume) bool { return a.Name < b.Name }),
+	}
+	if diff := cmp.Diff(fresh, recalled, byKey); diff != "" {
 		t.Errorf("snapshot with the recall differs from one without (-without +with):\n%s", diff)
 	}
 	for _, img := range recalled.Images {

@@ -48,7 +48,7 @@ func event(n int, typ events.Type, action events.Action, id string, attrs ...str
 // after recallNow.
 func priorOf(r *Recall, diskUsageLists bool) PriorFunc {
 	return func(context.Context) (Prior, error) {
-		return Prior{Recall: r, Clock: DaemonClock{reported: recallNow.Add(time.Hour), received: time.Now()}, DiskUsageLists: diskUsageLists}, nil
+		return Prior{Recall: r, Clock: DaemonClock{reported: recallNow.Add(time.Hour), received: clock.Start()}, DiskUsageLists: diskUsageLists}, nil
 	}
 }
 
