@@ -64,7 +64,7 @@ func TakeSnapshotUsage(ctx context.Context, api SnapshotAPI, now time.Time, clk 
 }
 
 // TakeSnapshotRecall is TakeSnapshotUsage that inspects only what the
-// earlier snapshots' recall (from prior, asked once the lists are in)
+// earlier snapshots' recall (from prior, asked as the snapshot starts)
 // cannot vouch for, and returns the recall of this one: nil when there is
 // nothing to mark it with (no prior, an engine without a clock, a daemon
 // that holds no event). See Recall. The snapshot is the one
@@ -96,21 +96,36 @@ func TakeSnapshotRecall(ctx context.Context, api SnapshotAPI, now time.Time, clk
 				return err
 			}
 		}
-		if err := listImagesContainers(gctx, api, &l, p.DiskUsageLists, measured); err != nil {
+		// The events since the recall's mark are read while the daemon
+		// lists: what changes between the two is either an object the
+		// lists show anew or in another state (inspected), or a change
+		// the next look replays, the mark being no later than the replay.
+		var (
+			r        *Recall
+			msgs     []events.Message
+			replayed = make(chan struct{})
+		)
+		if until := p.Clock.Now(); !until.IsZero() {
+			r = p.Recall
+			go func() {
+				defer close(replayed)
+				var err error
+				if msgs, err = replay(gctx, api, recallMark(r), until); err != nil {
+					logger.Debug("cannot replay the daemon's events: inspecting everything", "err", err)
+					msgs = nil
+				}
+			}()
+		} else {
+			close(replayed)
+		}
+		err = listImagesContainers(gctx, api, &l, p.DiskUsageLists, measured)
+		<-replayed
+		if err != nil {
 			return err
 		}
 		logger.Debug("listed", "images", len(l.images.Items), "containers", len(l.containers.Items),
-			"from_disk_usage", l.fromDiskUsage, "took", clk.Since(start).Round(time.Millisecond))
+			"from_disk_usage", l.fromDiskUsage, "events_replayed", len(msgs), "took", clk.Since(start).Round(time.Millisecond))
 		inspectFrom := clk()
-		var r *Recall
-		var msgs []events.Message
-		if until := p.Clock.Now(); !until.IsZero() {
-			if msgs, err = replay(gctx, api, recallMark(p.Recall), until); err != nil {
-				logger.Debug("cannot replay the daemon's events: inspecting everything", "err", err)
-				msgs = nil
-			}
-			r = p.Recall
-		}
 		images := imagesFromList(l.images.Items, nil)
 		ins, err = inspectAll(gctx, api, images, l.containers.Items, r, stale(r, msgs, images))
 		if len(msgs) > 0 {
@@ -119,7 +134,7 @@ func TakeSnapshotRecall(ctx context.Context, api SnapshotAPI, now time.Time, clk
 				*r.Mark != *next.Mark || len(r.Images) != len(next.Images) || len(r.Containers) != len(next.Containers)
 		}
 		logger.Debug("inspected", "images", ins.inspectedImages, "of", len(ins.images),
-			"containers", ins.inspectedContainers, "of", len(ins.containers), "events_replayed", len(msgs),
+			"containers", ins.inspectedContainers, "of", len(ins.containers),
 			"took", clk.Since(inspectFrom).Round(time.Millisecond))
 		return err
 	})
