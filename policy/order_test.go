@@ -18,12 +18,7 @@ func TestPlanIgnoresListOrder(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(seed, 0x0bde5))
-			src := randomPolicy(r)
-			s := randomSnapshot(r)
-			p, diags := NewLoader().Load("random.hcl", []byte(src))
-			if diags.HasErrors() {
-				t.Fatalf("the generated policy does not load: %v\n%s", diags, src)
-			}
+			p, src, s := randomCase(t, r)
 			plan, report := Analyze(p, s)
 
 			shuffled := s
