@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -349,4 +350,17 @@ func randomPolicy(r *rand.Rand) string {
 		b.WriteString("}\n")
 	}
 	return b.String()
+}
+
+// randomCase is a random valid policy, loaded, its source, and a random
+// host, from r.
+func randomCase(t *testing.T, r *rand.Rand) (*Policy, string, Snapshot) {
+	t.Helper()
+	src := randomPolicy(r)
+	s := randomSnapshot(r)
+	p, diags := NewLoader().Load("random.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("the generated policy does not load: %v\n%s", diags, src)
+	}
+	return p, src, s
 }

@@ -37,12 +37,7 @@ func TestPlanProperties(t *testing.T) {
 
 func checkPlanProperties(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0x5ba9e))
-	src := randomPolicy(r)
-	s := randomSnapshot(r)
-	p, diags := NewLoader().Load("random.hcl", []byte(src))
-	if diags.HasErrors() {
-		t.Fatalf("the generated policy does not load: %v\n%s", diags, src)
-	}
+	p, src, s := randomCase(t, r)
 	explain := func() string { return fmt.Sprintf("policy:\n%s\nhost: %+v", src, s) }
 
 	plan := Evaluate(p, s)

@@ -110,6 +110,14 @@ row() {
 		printf "%s|%.1f %s|%.1f %s|%.2f|<= %.1f|%s\n", w, o, u, b, u, r, m, (r <= m ? "met" : "NOT met")
 	}' >>"$ROWS"
 }
+# info WHAT OURS BASELINE UNIT: a row compared with a baseline, for the
+# record: it has no target.
+info() {
+	say "$1: $2 $4 against $3 $4"
+	awk -v w="$1" -v o="$2" -v b="$3" -v u="$4" 'BEGIN {
+		printf "%s|%.1f %s|%.1f %s|%.2f|-|-\n", w, o, u, b, u, o / b
+	}' >>"$ROWS"
+}
 # limit WHAT OURS UNIT LIMIT: a row with an absolute limit, met when
 # ours < LIMIT.
 limit() {
@@ -207,7 +215,31 @@ time_check() {
 	done
 	row "check --format json, $name host ($tags tags / $ids images / $ctrs containers), vs image ls -a + ps -a" \
 		"$(median "$WORK/$name-check.ms")" "$(median "$WORK/$name-baseline.ms")" ms 1.0
+	# The first look at a host has no inspected.json to start from, and
+	# inspects every image and container: how much that costs, for the
+	# record (no target).
+	: >"$WORK/$name-cold.ms"
+	: >"$WORK/$name-cold-baseline.ms"
+	for _ in $(seq 1 "$ROUNDS"); do
+		rm -f "$WORK"/config/shaper/daemons/*/inspected.json
+		time_into "$WORK/$name-cold.ms" "$check"
+		time_into "$WORK/$name-cold-baseline.ms" "$baseline"
+	done
+	info "check, $name host, first look (no inspected.json: every object inspected), vs image ls -a + ps -a" \
+		"$(median "$WORK/$name-cold.ms")" "$(median "$WORK/$name-cold-baseline.ms")" ms
 }
+
+# --- plugin start-up ----------------------------------------------------------------
+# What running docker-shaper costs before it does anything: the docker CLI
+# starts the plugin twice (its metadata, then the command), against one
+# start of the docker CLI alone. For the record (no target).
+: >"$WORK/start-plugin.ms"
+: >"$WORK/start-cli.ms"
+for _ in $(seq 1 $((ROUNDS * SAMPLES))); do
+	time_into "$WORK/start-plugin.ms" 'docker shaper --help >/dev/null'
+	time_into "$WORK/start-cli.ms" 'docker --help >/dev/null'
+done
+info "start-up: docker shaper --help, vs docker --help" "$(median "$WORK/start-plugin.ms")" "$(median "$WORK/start-cli.ms")" ms
 
 say "S host: loading 300 images with 2,000 tags, 45 containers"
 wipe

@@ -21,3 +21,14 @@ func Fixed(t time.Time) Clock { return func() time.Time { return t } }
 
 // Since is how long ago t was by c.
 func (c Clock) Since(t time.Time) time.Duration { return c().Sub(t) }
+
+// Stopwatch measures real elapsed time (monotonic), whichever Clock the
+// caller was given: for following another machine's clock, such as the
+// Docker daemon's, from one reading of it.
+type Stopwatch struct{ start time.Time }
+
+// Start starts a stopwatch.
+func Start() Stopwatch { return Stopwatch{start: time.Now()} }
+
+// Elapsed is the real time since the stopwatch started.
+func (s Stopwatch) Elapsed() time.Duration { return time.Since(s.start) }

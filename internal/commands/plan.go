@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/docker-shaper/docker-shaper/internal/apply"
 	"github.com/docker-shaper/docker-shaper/internal/docker"
+	"github.com/docker-shaper/docker-shaper/internal/logging"
 	"github.com/docker-shaper/docker-shaper/internal/policyfile"
 	"github.com/docker-shaper/docker-shaper/internal/render"
 	"github.com/docker-shaper/docker-shaper/internal/store"
@@ -113,17 +115,40 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 	var (
 		snap     policy.Snapshot
 		usage    apply.DiskTotals
+		recall   *docker.Recall
 		resolved *store.Host
+		daemonAt docker.DaemonClock
+		peeked   *store.State
 	)
+	// The snapshot lists while the daemon says who it is; it needs to know
+	// only to find what earlier snapshots of the daemon inspected.
+	identified := make(chan struct{})
+	prior := func(ctx context.Context) (docker.Prior, error) {
+		select {
+		case <-identified:
+		case <-ctx.Done():
+			return docker.Prior{}, ctx.Err()
+		}
+		// What the state knows is read now too, while the daemon computes
+		// its disk usage.
+		peeked = store.PeekState(resolved.Dir)
+		return docker.Prior{
+			Recall:         readRecall(ctx, resolved.Dir),
+			Clock:          daemonAt,
+			DiskUsageLists: resolved.Daemon.Engine == docker.EngineDocker,
+		}, nil
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		// Plans are made for a whole second, so they print the way they
 		// are stored.
-		snap, usage, err = docker.TakeSnapshotUsage(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock)
+		snap, usage, recall, err = docker.TakeSnapshotRecall(gctx, d.cli.Client(), opts.now.at(listedFrom).Truncate(time.Second), d.clock, prior)
 		return err
 	})
 	g.Go(func() (err error) {
-		resolved, err = d.resolveHost(gctx)
+		if resolved, daemonAt, err = d.resolveHostClock(gctx); err == nil {
+			close(identified)
+		}
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -135,8 +160,13 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 		return nil, fmt.Errorf("the daemon at %s is no longer the one this run started with (ID %s, now %s): nothing was done",
 			d.cli.DockerEndpoint().Host, h.Daemon.ID, resolved.Daemon.ID)
 	}
+	if recall.Changed() {
+		if err := store.WriteCache(h.Dir, recall); err != nil {
+			logging.From(ctx).Debug("cannot keep what this snapshot inspected: the next one asks again", "err", err)
+		}
+	}
 	docker.ForEngine(&snap, h.Daemon.Engine)
-	store.Observe(ctx, h.Dir, &snap, listedFrom, d.clock())
+	store.ObserveFrom(ctx, h.Dir, peeked, &snap, listedFrom, d.clock())
 	var analysis *policy.Analysis
 	var plan policy.Plan
 	if opts.analyze {
@@ -157,9 +187,15 @@ func (d deps) buildPlan(ctx context.Context, opts planOptions, h *store.Host) (*
 // resolveHost asks the daemon who it is and finds its directory, moving
 // the files an earlier docker-shaper kept per context into it.
 func (d deps) resolveHost(ctx context.Context) (*store.Host, error) {
-	daemon, err := docker.Identify(ctx, d.cli.Client())
+	h, _, err := d.resolveHostClock(ctx)
+	return h, err
+}
+
+// resolveHostClock is resolveHost that also reads the daemon's clock.
+func (d deps) resolveHostClock(ctx context.Context) (*store.Host, docker.DaemonClock, error) {
+	daemon, clock, err := docker.IdentifyClock(ctx, d.cli.Client())
 	if err != nil {
-		return nil, err
+		return nil, clock, err
 	}
 	daemon.Context = d.cli.CurrentContext()
 	if daemon.ID == "" {
@@ -168,7 +204,20 @@ func (d deps) resolveHost(ctx context.Context) (*store.Host, error) {
 	cfg := d.configDir()
 	h := &store.Host{Daemon: daemon, Dir: store.DaemonDir(cfg, daemon)}
 	store.AdoptContextFiles(ctx, store.ContextDir(cfg, daemon.Context), h.Dir)
-	return h, nil
+	return h, clock, nil
+}
+
+// readRecall reads what earlier snapshots of the daemon in dir inspected;
+// nil when there is nothing usable (see store.CacheFile).
+func readRecall(ctx context.Context, dir string) *docker.Recall {
+	var r docker.Recall
+	if err := store.ReadCache(dir, &r); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			logging.From(ctx).Debug("cannot use what earlier snapshots inspected: asking again", "err", err)
+		}
+		return nil
+	}
+	return &r
 }
 
 // daemonError says, when err means the daemon could not be reached, which

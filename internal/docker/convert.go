@@ -102,10 +102,7 @@ func imagesFromList(items []image.Summary, unique map[string]int64) []policy.Ima
 
 // applyImageInspect adds what only inspect knows to img.
 func applyImageInspect(img *policy.Image, r image.InspectResponse) {
-	img.LastTagTime = r.Metadata.LastTagTime
-	if t := parseAPITime(r.Created); !t.IsZero() {
-		img.Created = t // more precise than the list's seconds
-	}
+	applyImageFacts(img, imageFactsOf(r))
 }
 
 // uniqueSizes maps image IDs to Size - SharedSize from DiskUsage items,
@@ -204,17 +201,7 @@ func containerName(names []string) string {
 // applyContainerInspect adds what only inspect knows to c: start and finish
 // times, and the state at that moment.
 func applyContainerInspect(c *policy.Container, r container.InspectResponse) {
-	if t := parseAPITime(r.Created); !t.IsZero() {
-		c.Created = t
-	}
-	if r.State == nil {
-		return
-	}
-	c.StartedAt = parseAPITime(r.State.StartedAt)
-	c.FinishedAt = parseAPITime(r.State.FinishedAt)
-	if r.State.Status != "" {
-		c.State = string(r.State.Status)
-	}
+	applyContainerFacts(c, containerFactsOf(r))
 }
 
 // containerSizes maps container IDs to SizeRw from DiskUsage items.

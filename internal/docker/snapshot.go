@@ -17,6 +17,7 @@ import (
 	"github.com/docker-shaper/docker-shaper/internal/logging"
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
@@ -32,6 +33,7 @@ type SnapshotAPI interface {
 	VolumeList(ctx context.Context, options client.VolumeListOptions) (client.VolumeListResult, error)
 	NetworkList(ctx context.Context, options client.NetworkListOptions) (client.NetworkListResult, error)
 	DiskUsage(ctx context.Context, options client.DiskUsageOptions) (client.DiskUsageResult, error)
+	EventsAPI
 	ClientVersion() string
 }
 
@@ -57,32 +59,87 @@ func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock
 // read, totalled per kind as Remover.Usage measures it: a prune that acts
 // at once on the plan measures nothing twice.
 func TakeSnapshotUsage(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, apply.DiskTotals, error) {
+	snap, usage, _, err := TakeSnapshotRecall(ctx, api, now, clk, nil)
+	return snap, usage, err
+}
+
+// TakeSnapshotRecall is TakeSnapshotUsage that inspects only what the
+// earlier snapshots' recall (from prior, asked as the snapshot starts)
+// cannot vouch for, and returns the recall of this one: nil when there is
+// nothing to mark it with (no prior, an engine without a clock, a daemon
+// that holds no event). See Recall. The snapshot is the one
+// TakeSnapshotUsage takes.
+func TakeSnapshotRecall(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock, prior PriorFunc) (policy.Snapshot, apply.DiskTotals, *Recall, error) {
 	logger := logging.From(ctx)
 	start := clk()
 	var (
-		l   lists
-		ins inspected
+		l    lists
+		ins  inspected
+		next *Recall
 	)
+	measured := make(chan struct{}) // the disk usage is in l.du
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		l.du, err = diskUsage(gctx, api)
 		logger.Debug("disk usage", "took", clk.Since(start).Round(time.Millisecond))
-		return wrapAPIError("reading disk usage", err)
+		if err != nil {
+			return wrapAPIError("reading disk usage", err)
+		}
+		close(measured)
+		return nil
 	})
+	g.Go(func() error { return listVolumesNetworks(gctx, api, &l) })
 	g.Go(func() (err error) {
-		if err := listAll(gctx, api, &l); err != nil {
+		var p Prior
+		if prior != nil {
+			if p, err = prior(gctx); err != nil {
+				return err
+			}
+		}
+		// The events since the recall's mark are read while the daemon
+		// lists: what changes between the two is either an object the
+		// lists show anew or in another state (inspected), or a change
+		// the next look replays, the mark being no later than the replay.
+		var (
+			r        *Recall
+			msgs     []events.Message
+			replayed = make(chan struct{})
+		)
+		if until := p.Clock.Now(); !until.IsZero() {
+			r = p.Recall
+			go func() {
+				defer close(replayed)
+				var err error
+				if msgs, err = replay(gctx, api, recallMark(r), until); err != nil {
+					logger.Debug("cannot replay the daemon's events: inspecting everything", "err", err)
+					msgs = nil
+				}
+			}()
+		} else {
+			close(replayed)
+		}
+		err = listImagesContainers(gctx, api, &l, p.DiskUsageLists, measured)
+		<-replayed
+		if err != nil {
 			return err
 		}
 		logger.Debug("listed", "images", len(l.images.Items), "containers", len(l.containers.Items),
-			"volumes", len(l.volumes.Items), "networks", len(l.networks.Items), "took", clk.Since(start).Round(time.Millisecond))
+			"from_disk_usage", l.fromDiskUsage, "events_replayed", len(msgs), "took", clk.Since(start).Round(time.Millisecond))
 		inspectFrom := clk()
-		ins, err = inspectAll(gctx, api, l)
-		logger.Debug("inspected", "images", len(ins.images), "containers", len(ins.containers),
+		images := imagesFromList(l.images.Items, nil)
+		ins, err = inspectAll(gctx, api, images, l.containers.Items, r, stale(r, msgs, images))
+		if len(msgs) > 0 {
+			next = &Recall{Mark: markOf(msgs[len(msgs)-1]), Images: ins.images, Containers: ins.containers}
+			next.changed = ins.inspectedImages+ins.inspectedContainers > 0 || recallMark(r) == nil ||
+				*r.Mark != *next.Mark || len(r.Images) != len(next.Images) || len(r.Containers) != len(next.Containers)
+		}
+		logger.Debug("inspected", "images", ins.inspectedImages, "of", len(ins.images),
+			"containers", ins.inspectedContainers, "of", len(ins.containers),
 			"took", clk.Since(inspectFrom).Round(time.Millisecond))
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return policy.Snapshot{}, nil, err
+		return policy.Snapshot{}, nil, nil, err
 	}
 	normSharing(l.images.Items, &l.du)
 
@@ -98,7 +155,7 @@ func TakeSnapshotUsage(ctx context.Context, api SnapshotAPI, now time.Time, clk 
 	ins.apply(&snap)
 	logger.Debug("snapshot", "images", len(snap.Images), "containers", len(snap.Containers),
 		"cache_records", len(l.du.BuildCache.Items), "took", clk.Since(start).Round(time.Millisecond))
-	return snap, diskTotals(l.du), nil
+	return snap, diskTotals(l.du), next, nil
 }
 
 // lists are the results of the bulk calls of a snapshot.
@@ -108,23 +165,14 @@ type lists struct {
 	volumes    client.VolumeListResult
 	networks   client.NetworkListResult
 	du         client.DiskUsageResult
+	// fromDiskUsage says the images and containers are the disk usage's.
+	fromDiskUsage bool
 }
 
-// listAll makes the list calls of a snapshot, all at once, and evens out
-// what differs between engines (normalize.go). The disk usage is asked for
-// apart (see TakeSnapshot).
-func listAll(ctx context.Context, api SnapshotAPI, l *lists) error {
+// listVolumesNetworks lists the volumes (all of them: the disk usage
+// counts only the local driver's) and the networks.
+func listVolumesNetworks(ctx context.Context, api SnapshotAPI, l *lists) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		l.images, err = api.ImageList(gctx, client.ImageListOptions{All: true})
-		normImages(l.images.Items)
-		return wrapAPIError("listing images", err)
-	})
-	g.Go(func() (err error) {
-		l.containers, err = api.ContainerList(gctx, client.ContainerListOptions{All: true})
-		normContainers(l.containers.Items)
-		return wrapAPIError("listing containers", err)
-	})
 	g.Go(func() (err error) {
 		l.volumes, err = api.VolumeList(gctx, client.VolumeListOptions{})
 		return wrapAPIError("listing volumes", err)
@@ -136,43 +184,119 @@ func listAll(ctx context.Context, api SnapshotAPI, l *lists) error {
 	return g.Wait()
 }
 
-// inspected are the inspect answers of a snapshot, by ID; an object that
-// is gone has none.
+// listImagesContainers lists the images and containers, and evens out what
+// differs between engines (normalize.go). Docker's disk usage holds both
+// lists already (every container, sizes included; every image but the
+// intermediate ones of legacy builds), and computing them once more beside
+// it slows it down by a third: with fromDiskUsage, the lists are taken
+// from it once it is in (measured closes), and the images are listed
+// apart only when one names a parent the disk usage does not hold.
+func listImagesContainers(ctx context.Context, api SnapshotAPI, l *lists, fromDiskUsage bool, measured <-chan struct{}) error {
+	listImages := true
+	if fromDiskUsage {
+		select {
+		case <-measured:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		l.fromDiskUsage = true
+		l.containers.Items = l.du.Containers.Items
+		l.images.Items = l.du.Images.Items
+		if listImages = hasUnlistedParent(l.images.Items); !listImages {
+			return nil
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if listImages {
+		g.Go(func() (err error) {
+			l.images, err = api.ImageList(gctx, client.ImageListOptions{All: true})
+			normImages(l.images.Items)
+			return wrapAPIError("listing images", err)
+		})
+	}
+	if !fromDiskUsage {
+		g.Go(func() (err error) {
+			l.containers, err = api.ContainerList(gctx, client.ContainerListOptions{All: true})
+			normContainers(l.containers.Items)
+			return wrapAPIError("listing containers", err)
+		})
+	}
+	return g.Wait()
+}
+
+// hasUnlistedParent says whether an image's parent is not among images:
+// an intermediate image, which only the full image list holds.
+func hasUnlistedParent(images []image.Summary) bool {
+	ids := make(map[string]bool, len(images))
+	for _, it := range images {
+		ids[it.ID] = true
+	}
+	for _, it := range images {
+		if it.ParentID != "" && !ids[it.ParentID] {
+			return true
+		}
+	}
+	return false
+}
+
+// inspected are the facts only inspects tell of a snapshot's images and
+// containers, by ID, asked or recalled; an object that is gone has none.
 type inspected struct {
-	images     map[string]image.InspectResponse
-	containers map[string]container.InspectResponse
+	images     map[string]ImageFacts
+	containers map[string]ContainerFacts
+	// inspectedImages and inspectedContainers count the inspects made.
+	inspectedImages, inspectedContainers int
 }
 
 // inspectAll asks, a few at a time, what only inspect knows about the
 // listed images (those the snapshot keeps: not the intermediate ones) and
-// containers. It needs the lists only, not the disk usage, so it runs
-// while the daemon computes that.
-func inspectAll(ctx context.Context, api SnapshotAPI, l lists) (inspected, error) {
-	images := imagesFromList(l.images.Items, nil)
+// containers, but for what r recalls and st does not call stale. It needs
+// the lists only, not the disk usage, so it runs while the daemon computes
+// that.
+func inspectAll(ctx context.Context, api SnapshotAPI, images []policy.Image, containers []container.Summary, r *Recall, st staleness) (inspected, error) {
 	ins := inspected{
-		images:     make(map[string]image.InspectResponse, len(images)),
-		containers: make(map[string]container.InspectResponse, len(l.containers.Items)),
+		images:     make(map[string]ImageFacts, len(images)),
+		containers: make(map[string]ContainerFacts, len(containers)),
 	}
+	// The recalled facts go in first: the inspects write the maps too.
+	var askImages []string
+	for _, img := range images {
+		if f, ok := st.recalledImage(r, img.ID); ok {
+			ins.images[img.ID] = f
+		} else {
+			askImages = append(askImages, img.ID)
+		}
+	}
+	var askContainers []container.Summary
+	for _, c := range containers {
+		if f, ok := st.recalledContainer(r, c); ok {
+			ins.containers[c.ID] = f
+		} else {
+			askContainers = append(askContainers, c)
+		}
+	}
+	ins.inspectedImages, ins.inspectedContainers = len(askImages), len(askContainers)
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(inspectConcurrency)
-	for _, img := range images {
+	for _, id := range askImages {
 		g.Go(func() error {
-			res, err := api.ImageInspect(gctx, img.ID)
+			res, err := api.ImageInspect(gctx, id)
 			if cerrdefs.IsNotFound(err) {
 				return nil
 			}
 			if err != nil {
-				return wrapAPIError("inspecting image "+policy.ShortID(img.ID), err)
+				return wrapAPIError("inspecting image "+policy.ShortID(id), err)
 			}
 			normInspect(&res.InspectResponse)
+			f := imageFactsOf(res.InspectResponse)
 			mu.Lock()
-			ins.images[img.ID] = res.InspectResponse
+			ins.images[id] = f
 			mu.Unlock()
 			return nil
 		})
 	}
-	for _, c := range l.containers.Items {
+	for _, c := range askContainers {
 		g.Go(func() error {
 			res, err := api.ContainerInspect(gctx, c.ID, client.ContainerInspectOptions{})
 			if cerrdefs.IsNotFound(err) {
@@ -182,8 +306,9 @@ func inspectAll(ctx context.Context, api SnapshotAPI, l lists) (inspected, error
 				return wrapAPIError("inspecting container "+containerName(c.Names), err)
 			}
 			normContainerInspect(&res.Container)
+			f := containerFactsOf(res.Container)
 			mu.Lock()
-			ins.containers[c.ID] = res.Container
+			ins.containers[c.ID] = f
 			mu.Unlock()
 			return nil
 		})
@@ -196,15 +321,15 @@ func inspectAll(ctx context.Context, api SnapshotAPI, l lists) (inspected, error
 func (ins inspected) apply(snap *policy.Snapshot) {
 	imageFound := make([]bool, len(snap.Images))
 	for i := range snap.Images {
-		if r, ok := ins.images[snap.Images[i].ID]; ok {
-			applyImageInspect(&snap.Images[i], r)
+		if f, ok := ins.images[snap.Images[i].ID]; ok {
+			applyImageFacts(&snap.Images[i], f)
 			imageFound[i] = true
 		}
 	}
 	containerFound := make([]bool, len(snap.Containers))
 	for i := range snap.Containers {
-		if r, ok := ins.containers[snap.Containers[i].ID]; ok {
-			applyContainerInspect(&snap.Containers[i], r)
+		if f, ok := ins.containers[snap.Containers[i].ID]; ok {
+			applyContainerFacts(&snap.Containers[i], f)
 			containerFound[i] = true
 		}
 	}

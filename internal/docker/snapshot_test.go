@@ -3,7 +3,9 @@ package docker
 import (
 	"context"
 	"errors"
+	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/docker-shaper/docker-shaper/policy"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
@@ -247,6 +250,12 @@ type fakeAPI struct {
 	gone       map[string]bool
 	failDU     int // DiskUsage calls that fail as "already running"
 	listErr    error
+	// events is the daemon's event buffer; lastTag the images' last tag
+	// times (a fixed time for those not in it); du, when set, the disk
+	// usage.
+	events  []events.Message
+	lastTag map[string]time.Time
+	du      *client.DiskUsageResult
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -276,6 +285,9 @@ func (f *fakeAPI) ImageInspect(_ context.Context, id string, _ ...client.ImageIn
 	var r client.ImageInspectResult
 	r.ID = id
 	r.Metadata.LastTagTime = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if t, ok := f.lastTag[id]; ok {
+		r.Metadata.LastTagTime = t
+	}
 	return r, nil
 }
 
@@ -310,11 +322,36 @@ func (f *fakeAPI) DiskUsage(context.Context, client.DiskUsageOptions) (client.Di
 		f.failDU--
 		return client.DiskUsageResult{}, errors.New("a disk usage operation is already running")
 	}
+	if f.du != nil {
+		return *f.du, nil
+	}
 	var du client.DiskUsageResult
 	du.Images.TotalSize = 200
 	du.Images.Items = []image.Summary{{ID: idMulti, Size: 200, SharedSize: 50}}
 	du.BuildCache.Items = []build.CacheRecord{{ID: "r1", Size: 5}}
 	return du, nil
+}
+
+// Events replays the buffer from the query's since, as the daemon does,
+// then ends the stream.
+func (f *fakeAPI) Events(_ context.Context, opts client.EventsListOptions) client.EventsResult {
+	f.count("Events")
+	msgs := make(chan events.Message, len(f.events))
+	errs := make(chan error, 1)
+	since, _ := strconv.ParseFloat(opts.Since, 64)
+	for _, m := range f.events {
+		if float64(m.TimeNano)/1e9 >= since {
+			msgs <- m
+		}
+	}
+	go func() {
+		// The stream ends once every message is read, as the client's does.
+		for len(msgs) > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		errs <- io.EOF
+	}()
+	return client.EventsResult{Messages: msgs, Err: errs}
 }
 
 func TestTakeSnapshot(t *testing.T) {

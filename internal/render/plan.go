@@ -80,19 +80,11 @@ func DaemonLine(d policy.Daemon) string {
 	return fmt.Sprintf("%s %s (API %s), ID %s, through context %s", d.Engine, d.Version, d.API, id, d.Context)
 }
 
-// PlanJSON writes the plan document of the contract: two-space
-// indent, empty lists as [] rather than null.
+// PlanJSON writes the plan document of the contract, as JSON writes
+// it: two-space indent, empty lists as [] rather than null.
 func PlanJSON(w io.Writer, plan policy.Plan) error {
-	if plan.Actions == nil {
-		plan.Actions = []policy.Action{}
-	}
-	if plan.Kept == nil {
-		plan.Kept = []policy.Kept{}
-	}
-	if plan.Warnings == nil {
-		plan.Warnings = []policy.Warning{}
-	}
-	return JSON(w, plan)
+	_, err := w.Write(appendPlanJSON(nil, plan))
+	return err
 }
 
 // section is how the table shows the actions of one kind.

@@ -136,27 +136,43 @@ func (st *State) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
+	if err := writeAtomic(path, append(data, '\n'), true); err != nil {
+		return fmt.Errorf("saving the watcher's state: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic replaces path with data through a temporary file in the same
+// directory, so that readers see the old file or the new one, never a mix.
+// durable also syncs the file and the directory, so that a crash cannot
+// lose the new file once it has been written.
+func writeAtomic(path string, data []byte, durable bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("saving the watcher's state: %w", err)
+		return err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("saving the watcher's state: %w", err)
+		return err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // a no-op once renamed
 	_, werr := f.Write(data)
-	serr := f.Sync()
+	var serr error
+	if durable {
+		serr = f.Sync()
+	}
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("saving the watcher's state: %w", err)
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("saving the watcher's state: %w", err)
+		return err
 	}
-	return syncDir(dir)
+	if durable {
+		return syncDir(dir)
+	}
+	return nil
 }
 
 // syncDir makes a rename in dir durable.
@@ -201,6 +217,31 @@ func (st *State) ApplyTo(snap *policy.Snapshot) {
 // and dates images from what it could read: an image without a record is
 // taken to have just arrived, which never makes anything due sooner.
 func Observe(ctx context.Context, dir string, snap *policy.Snapshot, listedFrom, at time.Time) {
+	ObserveFrom(ctx, dir, nil, snap, listedFrom, at)
+}
+
+// PeekState reads dir's state file without the lock (every save replaces
+// the file whole), for ObserveFrom; nil when there is none or it cannot
+// be used.
+func PeekState(dir string) *State {
+	st, err := ReadState(filepath.Join(dir, StateFile))
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// ObserveFrom is Observe, given the state as it was read while the
+// snapshot was taken (PeekState; nil for none): when the snapshot adds
+// nothing to it, as when the same host is checked again, that state is
+// what the snapshot gets, and the file is neither locked nor written.
+func ObserveFrom(ctx context.Context, dir string, peeked *State, snap *policy.Snapshot, listedFrom, at time.Time) {
+	if peeked != nil {
+		if _, _, changed := peeked.Record(*snap, listedFrom, at); !changed {
+			peeked.ApplyTo(snap)
+			return
+		}
+	}
 	logger := logging.From(ctx)
 	path := filepath.Join(dir, StateFile)
 	unlock, err := LockState(ctx, dir)
@@ -261,6 +302,9 @@ func (st *State) Record(snap policy.Snapshot, listedFrom, at time.Time) (added, 
 			}
 		}
 		if c.State == policy.StateRunning || c.State == policy.StatePaused || c.State == policy.StateRestarting {
+			if at.Sub(rec.LastUsed) < runningUseStep {
+				continue
+			}
 			use = at
 		}
 		if use.After(rec.LastUsed) && !use.After(at) {
@@ -274,6 +318,13 @@ func (st *State) Record(snap policy.Snapshot, listedFrom, at time.Time) (added, 
 	}
 	return added, forgotten, changed
 }
+
+// runningUseStep is how far a running container's use may run ahead of
+// what the state records of it: it is recorded as it is seen, at most
+// once a step, so that checks a few seconds apart do not rewrite the state
+// each time. The engine sees the container itself while it exists; the
+// record matters only once it is gone, and is then at most a step old.
+const runningUseStep = time.Minute
 
 // Merge adds to st what another writer recorded in disk since st was read:
 // records st lacks (but for those in gone, images st knows were deleted),

@@ -392,10 +392,18 @@ func TestObserveRecordsContainerUses(t *testing.T) {
 		return snap
 	}
 	observe(snap, stDay(3))
+	// Seen running again within a step: not worth a write; a step later,
+	// recorded.
+	if got := observe(snap, stDay(3).Add(runningUseStep/2)); !got.Images[1].LastUsed.Equal(stDay(3)) {
+		t.Errorf("running use recorded again within a step: %v, want %v", got.Images[1].LastUsed, stDay(3))
+	}
+	if got := observe(snap, stDay(3).Add(runningUseStep)); !got.Images[1].LastUsed.Equal(stDay(3).Add(runningUseStep)) {
+		t.Errorf("running use a step later: %v, want %v", got.Images[1].LastUsed, stDay(3).Add(runningUseStep))
+	}
 	// The containers are gone: their uses stay.
 	got := observe(snapOf(stIDA, stIDB), stDay(4))
-	if !got.Images[0].LastUsed.Equal(stDay(2)) || !got.Images[1].LastUsed.Equal(stDay(3)) {
+	if !got.Images[0].LastUsed.Equal(stDay(2)) || !got.Images[1].LastUsed.Equal(stDay(3).Add(runningUseStep)) {
 		t.Errorf("last uses %v, %v: want the exited container's finish (%v) and the running one's last sighting (%v)",
-			got.Images[0].LastUsed, got.Images[1].LastUsed, stDay(2), stDay(3))
+			got.Images[0].LastUsed, got.Images[1].LastUsed, stDay(2), stDay(3).Add(runningUseStep))
 	}
 }
