@@ -1000,6 +1000,9 @@ func infoOf(img *Image) *ImageInfo {
 
 // parentOf is the image img is built on, when the snapshot holds it.
 func (e *evaluator) parentOf(img *Image) string {
+	if img.ParentID == "" {
+		return "" // most images: not worth hashing
+	}
 	if _, ok := e.imageByID[img.ParentID]; ok {
 		return img.ParentID
 	}
