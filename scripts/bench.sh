@@ -12,6 +12,7 @@
 #             docker shaper prune -f (a policy claiming every tag),
 #             docker rmi of the same 600 tags in one call, and
 #             docker image prune -a -f (on a host holding nothing else);
+#           then start-up: docker shaper --help against docker --help;
 #   S host  2,000 tags on 300 images (20 repositories, CI-style tags), 45
 #           containers (10 exited with an anonymous volume, 5 running, 30
 #           created), 5 networks;
@@ -22,7 +23,8 @@
 #           docker image ls -a && docker ps -a, alternated sample by sample
 #           (SAMPLES per round, after a warm-up), and check's peak memory
 #           (the largest resident set of the docker CLI and the plugin, GNU
-#           time's %M);
+#           time's %M); and, for the record, the first look at the host
+#           (inspected.json deleted first) against the same baseline;
 #   watch   docker shaper watch on the L host: its CPU and memory idle for
 #           IDLE seconds, then the events it follows per second during a
 #           burst of BURST container runs (docker run --rm, 8 at a time),
