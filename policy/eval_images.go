@@ -345,10 +345,16 @@ func (e *evaluator) agoText(word string, s stamp) string {
 	if s.lowerBound {
 		text = word + " ≥ " + FormatDuration(key.d) + " ago (since docker-shaper first looked)"
 	}
-	if e.agoTexts == nil {
-		e.agoTexts = make(map[agoKey]string)
+	return remember(&e.agoTexts, key, text)
+}
+
+// remember keeps text under key in *texts, made on first use, and returns
+// it: the evaluator makes each distinct reason text once.
+func remember[K comparable](texts *map[K]string, key K, text string) string {
+	if *texts == nil {
+		*texts = make(map[K]string)
 	}
-	e.agoTexts[key] = text
+	(*texts)[key] = text
 	return text
 }
 

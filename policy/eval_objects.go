@@ -158,11 +158,7 @@ func (e *evaluator) removeVolumesWith(c *Container, i int) (bool, string) {
 	}
 	text, ok := e.withVolumes[len(anon)]
 	if !ok {
-		text = ", with " + strconv.Itoa(len(anon)) + " anonymous volume(s)"
-		if e.withVolumes == nil {
-			e.withVolumes = make(map[int]string)
-		}
-		e.withVolumes[len(anon)] = text
+		text = remember(&e.withVolumes, len(anon), ", with "+strconv.Itoa(len(anon))+" anonymous volume(s)")
 	}
 	return true, text
 }
@@ -179,11 +175,7 @@ func (e *evaluator) containerReason(age string, olderThan time.Duration, volumes
 	if olderThan > 0 {
 		reason = age + ", older than " + FormatDuration(olderThan) + volumes
 	}
-	if e.containerReasons == nil {
-		e.containerReasons = make(map[containerReasonKey]string)
-	}
-	e.containerReasons[key] = reason
-	return reason
+	return remember(&e.containerReasons, key, reason)
 }
 
 type containerReasonKey struct {
