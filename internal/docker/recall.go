@@ -175,51 +175,54 @@ func since(mark *EventMark, msgs []events.Message) ([]events.Message, bool) {
 	return nil, false
 }
 
-// staleness says which recalled facts cannot be used.
-type staleness struct {
-	// all says none can: no mark, or one the daemon no longer holds.
-	allImages, allContainers bool
-	images, containers       map[string]bool
+// usable is what of a recall a snapshot may use: nothing (recall nil) when
+// there was none or the daemon no longer holds its mark; else every fact
+// but those of the objects the events since the mark name.
+type usable struct {
+	recall *Recall
+	// allImages says no image's facts can be used: an event named a
+	// reference no image holds any more.
+	allImages          bool
+	images, containers map[string]bool
 }
 
-// stale finds what the events since the recall's mark may have changed:
-// the images they name (by ID, or by a reference the image now holds; a
-// reference no image holds any more, say one pulled and then moved, may
-// have dated an image it cannot name, so it makes every image stale) and
-// the containers they name.
-func stale(r *Recall, msgs []events.Message, images []policy.Image) staleness {
-	st := staleness{images: map[string]bool{}, containers: map[string]bool{}}
+// usableFacts finds what the events since the recall's mark may have
+// changed: the images they name (by ID, or by a reference the image now
+// holds; a reference no image holds any more, say one pulled and then
+// moved, may have dated an image it cannot name, so it makes every image
+// stale) and the containers they name.
+func usableFacts(r *Recall, msgs []events.Message, images []policy.Image) usable {
 	after, ok := since(recallMark(r), msgs)
 	if !ok {
-		st.allImages, st.allContainers = true, true
-		return st
+		return usable{}
 	}
+	u := usable{recall: r, images: map[string]bool{}, containers: map[string]bool{}}
 	var byRef map[string]string
 	for _, m := range after {
 		switch m.Type {
 		case events.ContainerEventType:
-			st.containers[m.Actor.ID] = true
+			u.containers[m.Actor.ID] = true
 		case events.ImageEventType:
 			for _, name := range []string{m.Actor.ID, m.Actor.Attributes["name"]} {
 				if name == "" {
 					continue
 				}
 				if strings.HasPrefix(name, "sha256:") { // an ID: gone, or named
-					st.images[name] = true
+					u.images[name] = true
 					continue
 				}
 				if byRef == nil {
 					byRef = imagesByRef(images)
 				}
 				if id, ok := byRef[policy.NormalizeRef(name)]; ok {
-					st.images[id] = true
+					u.images[id] = true
 				} else {
-					st.allImages = true
+					u.allImages = true
 				}
 			}
 		}
 	}
-	return st
+	return u
 }
 
 // imagesByRef maps every tag and digest reference of images to the
@@ -237,23 +240,22 @@ func imagesByRef(images []policy.Image) map[string]string {
 	return m
 }
 
-// recalledImage returns the recalled facts of an image, when they can be
-// used.
-func (st staleness) recalledImage(r *Recall, id string) (ImageFacts, bool) {
-	if r == nil || st.allImages || st.images[id] {
+// image returns the recalled facts of an image, when they can be used.
+func (u usable) image(id string) (ImageFacts, bool) {
+	if u.recall == nil || u.allImages || u.images[id] {
 		return ImageFacts{}, false
 	}
-	f, ok := r.Images[id]
+	f, ok := u.recall.Images[id]
 	return f, ok
 }
 
-// recalledContainer returns the recalled facts of a container, when they
-// can be used: the list must show the state they were taken in.
-func (st staleness) recalledContainer(r *Recall, c container.Summary) (ContainerFacts, bool) {
-	if r == nil || st.allContainers || st.containers[c.ID] {
+// container returns the recalled facts of a container, when they can be
+// used: the list must show the state they were taken in.
+func (u usable) container(c container.Summary) (ContainerFacts, bool) {
+	if u.recall == nil || u.containers[c.ID] {
 		return ContainerFacts{}, false
 	}
-	f, ok := r.Containers[c.ID]
+	f, ok := u.recall.Containers[c.ID]
 	if !ok || f.State != string(c.State) {
 		return ContainerFacts{}, false
 	}

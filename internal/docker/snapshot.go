@@ -40,35 +40,32 @@ type SnapshotAPI interface {
 // inspectConcurrency bounds the inspect calls in flight.
 const inspectConcurrency = 8
 
-// TakeSnapshot reads the host for a plan made at now. It makes five bulk
-// calls at once (ImageList all, ContainerList all, VolumeList, NetworkList,
-// DiskUsage), and as soon as the lists are in, while the daemon still
-// computes the disk usage (the slowest call by far on a host with many
-// volumes or containers), one ImageInspect per distinct image ID (for
-// LastTagTime) and one ContainerInspect per container (for StartedAt and
-// FinishedAt), a few at a time. Objects that vanish between the list and
-// the inspect are left out. What docker-shaper recorded (Image.FirstSeen,
-// Image.LastUsed) is not set: see store.Observe. clk only times the phases
-// for the debug log.
+// TakeSnapshot reads the host for a plan made at now, asking the daemon
+// for everything: TakeSnapshotRecall without a prior.
 func TakeSnapshot(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, error) {
-	snap, _, err := TakeSnapshotUsage(ctx, api, now, clk)
+	snap, _, _, err := TakeSnapshotRecall(ctx, api, now, clk, nil)
 	return snap, err
 }
 
-// TakeSnapshotUsage is TakeSnapshot that also returns the disk usage it
-// read, totalled per kind as Remover.Usage measures it: a prune that acts
-// at once on the plan measures nothing twice.
-func TakeSnapshotUsage(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock) (policy.Snapshot, apply.DiskTotals, error) {
-	snap, usage, _, err := TakeSnapshotRecall(ctx, api, now, clk, nil)
-	return snap, usage, err
-}
-
-// TakeSnapshotRecall is TakeSnapshotUsage that inspects only what the
-// earlier snapshots' recall (from prior, asked as the snapshot starts)
-// cannot vouch for, and returns the recall of this one: nil when there is
-// nothing to mark it with (no prior, an engine without a clock, a daemon
-// that holds no event). See Recall. The snapshot is the one
-// TakeSnapshotUsage takes.
+// TakeSnapshotRecall reads the host for a plan made at now. It asks at once
+// for the disk usage (the bytes each removal frees, and the slowest call by
+// far), the volumes and the networks, and for prior (nil for none). The
+// images and containers come from the disk usage when prior says the
+// daemon's lists them as its lists do (Docker), else from ImageList (all)
+// and ContainerList (all) beside it. Then one ImageInspect per distinct
+// image ID (for LastTagTime) and one ContainerInspect per container (for
+// StartedAt and FinishedAt), a few at a time, but for what the recall of
+// earlier snapshots vouches for (see Recall): the events since its mark
+// are replayed meanwhile. Objects that vanish between the list and the
+// inspect are left out. What docker-shaper recorded (Image.FirstSeen,
+// Image.LastUsed) is not set: see store.Observe. clk only times the phases
+// for the debug log.
+//
+// It also returns the disk usage it read, totalled per kind as
+// Remover.Usage measures it (a prune that acts at once on the plan
+// measures nothing twice), and the recall of this snapshot: nil when there
+// is nothing to mark it with (no prior, an engine without a clock, a
+// daemon that holds no event).
 func TakeSnapshotRecall(ctx context.Context, api SnapshotAPI, now time.Time, clk clock.Clock, prior PriorFunc) (policy.Snapshot, apply.DiskTotals, *Recall, error) {
 	logger := logging.From(ctx)
 	start := clk()
@@ -127,7 +124,7 @@ func TakeSnapshotRecall(ctx context.Context, api SnapshotAPI, now time.Time, clk
 			"from_disk_usage", l.fromDiskUsage, "events_replayed", len(msgs), "took", clk.Since(start).Round(time.Millisecond))
 		inspectFrom := clk()
 		images := imagesFromList(l.images.Items, nil)
-		ins, err = inspectAll(gctx, api, images, l.containers.Items, r, stale(r, msgs, images))
+		ins, err = inspectAll(gctx, api, images, l.containers.Items, usableFacts(r, msgs, images))
 		if len(msgs) > 0 {
 			next = &Recall{Mark: markOf(msgs[len(msgs)-1]), Images: ins.images, Containers: ins.containers}
 			next.changed = ins.inspectedImages+ins.inspectedContainers > 0 || recallMark(r) == nil ||
@@ -250,10 +247,9 @@ type inspected struct {
 
 // inspectAll asks, a few at a time, what only inspect knows about the
 // listed images (those the snapshot keeps: not the intermediate ones) and
-// containers, but for what r recalls and st does not call stale. It needs
-// the lists only, not the disk usage, so it runs while the daemon computes
-// that.
-func inspectAll(ctx context.Context, api SnapshotAPI, images []policy.Image, containers []container.Summary, r *Recall, st staleness) (inspected, error) {
+// containers, but for what recalled vouches for. With lists of their own
+// (not the disk usage's) it runs while the daemon computes the disk usage.
+func inspectAll(ctx context.Context, api SnapshotAPI, images []policy.Image, containers []container.Summary, recalled usable) (inspected, error) {
 	ins := inspected{
 		images:     make(map[string]ImageFacts, len(images)),
 		containers: make(map[string]ContainerFacts, len(containers)),
@@ -261,7 +257,7 @@ func inspectAll(ctx context.Context, api SnapshotAPI, images []policy.Image, con
 	// The recalled facts go in first: the inspects write the maps too.
 	var askImages []string
 	for _, img := range images {
-		if f, ok := st.recalledImage(r, img.ID); ok {
+		if f, ok := recalled.image(img.ID); ok {
 			ins.images[img.ID] = f
 		} else {
 			askImages = append(askImages, img.ID)
@@ -269,7 +265,7 @@ func inspectAll(ctx context.Context, api SnapshotAPI, images []policy.Image, con
 	}
 	var askContainers []container.Summary
 	for _, c := range containers {
-		if f, ok := st.recalledContainer(r, c); ok {
+		if f, ok := recalled.container(c); ok {
 			ins.containers[c.ID] = f
 		} else {
 			askContainers = append(askContainers, c)
